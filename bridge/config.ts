@@ -1,0 +1,267 @@
+/**
+ * The bridge's configuration, parsed once from the environment. Every problem is collected and reported
+ * together in one AppError("bad_config"), so that a deployment is fixed in one round, not one variable at
+ * a time. Pure: the caller passes the environment and a file reader (for the system prompt file).
+ *
+ * The standard AWS variables (AWS_REGION, the credential chain, AWS_ENDPOINT_URL_BEDROCK_RUNTIME) are read
+ * by the AWS SDK itself and are not repeated here, except that AWS_REGION is BRIDGE_REGION's default.
+ */
+import { AppError } from "../shared/errors.ts";
+import type { LogLevel } from "../shared/log.ts";
+import { BUILT_IN_TOOL_NAMES, type BuiltInToolName } from "./tools.ts";
+
+export const MODEL_SAMPLE_RATES_HZ = [8000, 16000, 24000] as const;
+export type ModelSampleRateHz = (typeof MODEL_SAMPLE_RATES_HZ)[number];
+export const ENDPOINTING_SENSITIVITIES = ["HIGH", "MEDIUM", "LOW"] as const;
+export type EndpointingSensitivity = (typeof ENDPOINTING_SENSITIVITIES)[number];
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+export const DEFAULT_SYSTEM_PROMPT =
+  "You are a friendly voice assistant on a phone call. Keep every reply short: one or two sentences, " +
+  "plain spoken language, no lists or markup. If the caller wants to end the call, say goodbye and use " +
+  "the hang_up tool.";
+export const DEFAULT_GREETING_INSTRUCTION = "The caller has just connected. Greet them.";
+
+export interface BargeInConfig {
+  /** Cut the reply when the local VAD hears the caller (the model's own interruption signal always cuts). */
+  vadEnabled: boolean;
+  /** Caller speech must last this long, from onset, before it cuts the reply ("mm-hm" does not). */
+  minSpeechMs: number;
+}
+
+export interface ModelConfig {
+  modelId: string;
+  voiceId: string;
+  systemPrompt: string;
+  /** The interactive USER text turn that asks the model for the greeting (the model never speaks first). */
+  greetingInstruction: string;
+  tools: readonly BuiltInToolName[];
+  endpointingSensitivity: EndpointingSensitivity;
+  inputSampleRateHz: ModelSampleRateHz;
+  outputSampleRateHz: ModelSampleRateHz;
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+}
+
+export interface BridgeConfig {
+  host: string;
+  port: number;
+  /** Shared with the edge: verifies the per-call bridge tokens. */
+  secret: string;
+  bridgeId: string;
+  region: string;
+  maxCalls: number;
+  model: ModelConfig;
+  /** How far ahead of real time audio is released towards Twilio. */
+  playbackLeadMs: number;
+  bargeIn: BargeInConfig;
+  logLevel: LogLevel;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** One row of the configuration table (README): name, meaning, default. */
+export interface ConfigVariable {
+  name: string;
+  meaning: string;
+  defaultValue: string;
+}
+
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  { name: "BRIDGE_HOST", meaning: "interface to listen on", defaultValue: "0.0.0.0" },
+  { name: "BRIDGE_PORT", meaning: "TCP port (0 = any free port)", defaultValue: "8081" },
+  {
+    name: "BRIDGE_SECRET",
+    meaning: "HMAC secret shared with the edge (>= 16 chars)",
+    defaultValue: "required",
+  },
+  { name: "BRIDGE_ID", meaning: "this bridge's name in health and logs", defaultValue: "bridge-<region>" },
+  { name: "BRIDGE_REGION", meaning: "AWS region of this bridge and its model", defaultValue: "AWS_REGION" },
+  { name: "MAX_CALLS", meaning: "concurrent calls accepted before 503", defaultValue: "100" },
+  { name: "NOVA_MODEL_ID", meaning: "Bedrock model id", defaultValue: "amazon.nova-2-sonic-v1:0" },
+  { name: "NOVA_VOICE_ID", meaning: "voice of the agent", defaultValue: "matthew" },
+  { name: "NOVA_SYSTEM_PROMPT", meaning: "system prompt text", defaultValue: "a short phone persona" },
+  { name: "NOVA_SYSTEM_PROMPT_FILE", meaning: "file holding the system prompt", defaultValue: "unset" },
+  {
+    name: "NOVA_GREETING_INSTRUCTION",
+    meaning: "text turn asking for the greeting",
+    defaultValue: "built in",
+  },
+  { name: "NOVA_TOOLS", meaning: "built-in tools offered, comma-separated", defaultValue: "all" },
+  { name: "NOVA_ENDPOINTING", meaning: "turn-end sensitivity HIGH|MEDIUM|LOW", defaultValue: "MEDIUM" },
+  { name: "NOVA_INPUT_SAMPLE_RATE_HZ", meaning: "caller audio rate to the model", defaultValue: "8000" },
+  { name: "NOVA_OUTPUT_SAMPLE_RATE_HZ", meaning: "model audio rate", defaultValue: "8000" },
+  { name: "NOVA_MAX_TOKENS", meaning: "inference maxTokens", defaultValue: "1024" },
+  { name: "NOVA_TEMPERATURE", meaning: "inference temperature", defaultValue: "0.7" },
+  { name: "NOVA_TOP_P", meaning: "inference topP", defaultValue: "0.9" },
+  { name: "PLAYBACK_LEAD_MS", meaning: "audio released ahead of real time", defaultValue: "100" },
+  { name: "BARGE_IN_VAD", meaning: "cut replies on local VAD (on|off)", defaultValue: "on" },
+  { name: "BARGE_IN_MIN_SPEECH_MS", meaning: "speech needed before a VAD barge-in", defaultValue: "240" },
+  { name: "LOG_LEVEL", meaning: "debug|info|warn|error", defaultValue: "info" },
+];
+
+class Problems {
+  readonly list: string[] = [];
+  add(name: string, why: string): void {
+    this.list.push(`${name}: ${why}`);
+  }
+}
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number, problems: Problems) {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  const value = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    problems.add(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
+    return fallback;
+  }
+  return value;
+}
+
+function decimal(env: Env, name: string, fallback: number, min: number, max: number, problems: Problems) {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    problems.add(name, `expected a number from ${min} to ${max}, got "${raw}"`);
+    return fallback;
+  }
+  return value;
+}
+
+function oneOf<T extends string | number>(
+  env: Env,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+  problems: Problems,
+): T {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  const found = allowed.find((option) => String(option) === raw);
+  if (found === undefined) {
+    problems.add(name, `expected one of ${allowed.join(", ")}, got "${raw}"`);
+    return fallback;
+  }
+  return found;
+}
+
+function flag(env: Env, name: string, fallback: boolean, problems: Problems): boolean {
+  const raw = text(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (["on", "true", "1", "yes"].includes(raw)) return true;
+  if (["off", "false", "0", "no"].includes(raw)) return false;
+  problems.add(name, `expected on or off, got "${raw}"`);
+  return fallback;
+}
+
+function systemPrompt(env: Env, readTextFile: (path: string) => string, problems: Problems): string {
+  const inline = text(env, "NOVA_SYSTEM_PROMPT");
+  const path = text(env, "NOVA_SYSTEM_PROMPT_FILE");
+  if (inline !== undefined && path !== undefined) {
+    problems.add(
+      "NOVA_SYSTEM_PROMPT_FILE",
+      "set either NOVA_SYSTEM_PROMPT or NOVA_SYSTEM_PROMPT_FILE, not both",
+    );
+  }
+  if (path !== undefined) {
+    try {
+      const content = readTextFile(path).trim();
+      if (content === "") problems.add("NOVA_SYSTEM_PROMPT_FILE", `${path} is empty`);
+      return content;
+    } catch (cause) {
+      problems.add("NOVA_SYSTEM_PROMPT_FILE", `cannot read ${path} (${String(cause)})`);
+      return "";
+    }
+  }
+  return inline ?? DEFAULT_SYSTEM_PROMPT;
+}
+
+function tools(env: Env, problems: Problems): BuiltInToolName[] {
+  const raw = env.NOVA_TOOLS;
+  if (raw === undefined) return [...BUILT_IN_TOOL_NAMES];
+  const names = raw
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+  const chosen: BuiltInToolName[] = [];
+  for (const name of names) {
+    const known = BUILT_IN_TOOL_NAMES.find((tool) => tool === name);
+    if (known === undefined)
+      problems.add("NOVA_TOOLS", `unknown tool "${name}" (known: ${BUILT_IN_TOOL_NAMES.join(", ")})`);
+    else if (!chosen.includes(known)) chosen.push(known);
+  }
+  return chosen;
+}
+
+/** Parses the bridge's environment; throws AppError("bad_config") listing every problem found. */
+export function parseBridgeConfig(
+  env: Env,
+  readTextFile: (path: string) => string = () => {
+    throw new Error("no file reader given");
+  },
+): BridgeConfig {
+  const problems = new Problems();
+
+  const secret = text(env, "BRIDGE_SECRET") ?? "";
+  if (secret === "") problems.add("BRIDGE_SECRET", "required (the HMAC secret shared with the edge)");
+  else if (secret.length < 16) problems.add("BRIDGE_SECRET", "must be at least 16 characters");
+
+  const region = text(env, "BRIDGE_REGION") ?? text(env, "AWS_REGION") ?? "";
+  if (region === "") problems.add("BRIDGE_REGION", "required (or set AWS_REGION)");
+  else if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    problems.add("BRIDGE_REGION", `"${region}" is not a region`);
+
+  const bridgeId = text(env, "BRIDGE_ID") ?? `bridge-${region || "unknown"}`;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(bridgeId)) {
+    problems.add("BRIDGE_ID", "1-64 characters from A-Z a-z 0-9 . _ -");
+  }
+
+  const greetingInstruction = text(env, "NOVA_GREETING_INSTRUCTION") ?? DEFAULT_GREETING_INSTRUCTION;
+  const model: ModelConfig = {
+    modelId: text(env, "NOVA_MODEL_ID") ?? "amazon.nova-2-sonic-v1:0",
+    voiceId: text(env, "NOVA_VOICE_ID") ?? "matthew",
+    systemPrompt: systemPrompt(env, readTextFile, problems),
+    greetingInstruction,
+    tools: tools(env, problems),
+    endpointingSensitivity: oneOf(env, "NOVA_ENDPOINTING", ENDPOINTING_SENSITIVITIES, "MEDIUM", problems),
+    inputSampleRateHz: oneOf(env, "NOVA_INPUT_SAMPLE_RATE_HZ", MODEL_SAMPLE_RATES_HZ, 8000, problems),
+    outputSampleRateHz: oneOf(env, "NOVA_OUTPUT_SAMPLE_RATE_HZ", MODEL_SAMPLE_RATES_HZ, 8000, problems),
+    maxTokens: integer(env, "NOVA_MAX_TOKENS", 1024, 1, 10_000, problems),
+    temperature: decimal(env, "NOVA_TEMPERATURE", 0.7, 0, 1, problems),
+    topP: decimal(env, "NOVA_TOP_P", 0.9, 0, 1, problems),
+  };
+  if (!/^[A-Za-z0-9.:_-]{1,128}$/.test(model.modelId)) problems.add("NOVA_MODEL_ID", "not a model id");
+  if (!/^[a-z_]{1,64}$/.test(model.voiceId))
+    problems.add("NOVA_VOICE_ID", "expected a voice name like matthew");
+
+  const config: BridgeConfig = {
+    host: text(env, "BRIDGE_HOST") ?? "0.0.0.0",
+    port: integer(env, "BRIDGE_PORT", 8081, 0, 65535, problems),
+    secret,
+    bridgeId,
+    region,
+    maxCalls: integer(env, "MAX_CALLS", 100, 1, 100_000, problems),
+    model,
+    playbackLeadMs: integer(env, "PLAYBACK_LEAD_MS", 100, 20, 2000, problems),
+    bargeIn: {
+      vadEnabled: flag(env, "BARGE_IN_VAD", true, problems),
+      minSpeechMs: integer(env, "BARGE_IN_MIN_SPEECH_MS", 240, 0, 2000, problems),
+    },
+    logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, "info", problems),
+  };
+
+  if (problems.list.length > 0) {
+    throw new AppError(
+      "bad_config",
+      `bridge configuration has ${problems.list.length} problem(s):\n  ${problems.list.join("\n  ")}`,
+    );
+  }
+  return config;
+}
