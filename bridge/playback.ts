@@ -1,0 +1,315 @@
+/**
+ * Paced playback towards Twilio, pure: the shell feeds model audio (8 kHz μ-law) and calls `tick(nowMs)`
+ * from a timer; this core decides which 20 ms frames and marks go out now.
+ *
+ * Pacing. Twilio plays what it receives in real time and buffers the rest, so audio pushed far ahead makes
+ * barge-in slow (REFERENCE §4). We keep an estimate of when Twilio's buffer runs dry (`#playEndMs`) and
+ * release a frame only while no more than `leadMs` would be buffered after it: a burst of `leadMs` at the
+ * start of a reply, then one frame per 20 ms. Timer lateness up to `leadMs - 20` causes no underrun.
+ *
+ * Marks. Every `markEveryFrames` frames, and after a reply's last frame, a mark named `g<gen>:t<turn>:f<n>`
+ * goes out: playback generation, turn index, frames of that reply before the mark. `interrupt()` (which the
+ * shell follows with a Twilio `clear`) bumps the generation, so the marks Twilio echoes on `clear` are known
+ * to be stale. A reply is played out when its last mark comes back in the current generation.
+ *
+ * Heard portion. Replies carry text segments (the ASSISTANT SPECULATIVE texts, each placed where the audio
+ * that follows it starts); what the caller heard is the audio up to the play-out point, and the text of
+ * segments fully played plus the words of a partly played segment in proportion.
+ */
+import { FRAME_MS, MULAW_BYTES_PER_MS, MULAW_FRAME_BYTES } from "../shared/audio/mulaw.ts";
+
+export interface PlaybackOptions {
+  leadMs: number;
+  /** A progress mark every this many frames (5 = 100 ms). */
+  markEveryFrames?: number;
+}
+
+export type PlaybackOutput = { kind: "media"; mulaw: Uint8Array } | { kind: "mark"; name: string };
+
+export interface PlayoutReport {
+  turnIndex: number;
+  /** Audio the model produced for the reply (before any cut). */
+  replyMs: number;
+  /** Audio sent towards Twilio. */
+  sentMs: number;
+  /** Audio the caller heard: the pacing clock's estimate, never below what marks confirmed. */
+  heardMs: number;
+  heardText: string;
+  /** All segment text of the reply. */
+  text: string;
+  interrupted: boolean;
+}
+
+export type MarkResult =
+  | { kind: "stale" }
+  | { kind: "progress"; turnIndex: number; confirmedMs: number }
+  | { kind: "played-out"; report: PlayoutReport };
+
+interface Segment {
+  text: string;
+  startByte: number;
+}
+
+interface Reply {
+  turnIndex: number;
+  chunks: Uint8Array[];
+  /** Read offset into chunks[0]. */
+  chunkOffset: number;
+  queuedBytes: number;
+  sentBytes: number;
+  sentFrames: number;
+  confirmedBytes: number;
+  segments: Segment[];
+  /** No more audio will come (the model ended its turn). */
+  ended: boolean;
+  finalMarkFrames: number | null;
+  /** The caller's clock when the last frame sent so far will have finished playing. */
+  lastFramePlayEndMs: number;
+}
+
+export class Playback {
+  readonly #leadMs: number;
+  readonly #markEveryFrames: number;
+  #generation = 0;
+  #playEndMs = Number.NEGATIVE_INFINITY;
+  /** Replies not yet played out, oldest first; the first with unsent audio is the one being sent. */
+  #replies: Reply[] = [];
+  #underruns = 0;
+  /** The previous tick left audio it could have sent later (so a dry buffer now is our lateness). */
+  #heldAudio = false;
+
+  constructor(options: PlaybackOptions) {
+    this.#leadMs = Math.max(FRAME_MS, options.leadMs);
+    this.#markEveryFrames = Math.max(1, options.markEveryFrames ?? 5);
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+  /** Times Twilio's buffer ran dry while we held audio for it (a pacing fault, not a slow model). */
+  get underruns(): number {
+    return this.#underruns;
+  }
+
+  /** Starts a reply; audio, text and the end that follow belong to it. */
+  startReply(turnIndex: number): void {
+    this.endReply();
+    this.#replies.push({
+      turnIndex,
+      chunks: [],
+      chunkOffset: 0,
+      queuedBytes: 0,
+      sentBytes: 0,
+      sentFrames: 0,
+      confirmedBytes: 0,
+      segments: [],
+      ended: false,
+      finalMarkFrames: null,
+      lastFramePlayEndMs: 0,
+    });
+  }
+
+  /** A text segment of the current reply: the audio added after it speaks this text. */
+  addText(text: string): void {
+    const reply = this.#current();
+    if (reply && !reply.ended) reply.segments.push({ text, startByte: reply.queuedBytes });
+  }
+
+  addAudio(mulaw: Uint8Array): void {
+    const reply = this.#current();
+    if (!reply || reply.ended || mulaw.length === 0) return;
+    reply.chunks.push(mulaw);
+    reply.queuedBytes += mulaw.length;
+  }
+
+  /** No more audio for the current reply; its last (possibly short) frame and final mark go out. */
+  endReply(): void {
+    const reply = this.#current();
+    if (reply) reply.ended = true;
+  }
+
+  tick(nowMs: number): PlaybackOutput[] {
+    const out: PlaybackOutput[] = [];
+    if (this.#heldAudio && this.#playEndMs < nowMs) this.#underruns++;
+    this.#heldAudio = false;
+    for (const reply of this.#replies) {
+      if (reply.finalMarkFrames !== null) continue;
+      while (this.#canRelease(reply, nowMs)) {
+        const frame = this.#takeFrame(reply);
+        out.push({ kind: "media", mulaw: frame });
+        this.#playEndMs = Math.max(this.#playEndMs, nowMs) + frame.length / MULAW_BYTES_PER_MS;
+        reply.lastFramePlayEndMs = this.#playEndMs;
+        reply.sentBytes += frame.length;
+        reply.sentFrames++;
+        if (reply.sentFrames % this.#markEveryFrames === 0 && !this.#allSent(reply)) {
+          out.push({ kind: "mark", name: this.#markName(reply) });
+        }
+      }
+      if (this.#allSent(reply)) {
+        reply.finalMarkFrames = reply.sentFrames;
+        out.push({ kind: "mark", name: this.#markName(reply) });
+        continue;
+      }
+      const pending = reply.queuedBytes - reply.sentBytes;
+      this.#heldAudio = pending >= MULAW_FRAME_BYTES || (reply.ended && pending > 0);
+      break; // later replies wait until this one is sent
+    }
+    return out;
+  }
+
+  /** When `tick` has something to do next; null when waiting for audio (or idle). */
+  nextTickMs(): number | null {
+    for (const reply of this.#replies) {
+      if (reply.finalMarkFrames !== null) continue;
+      const pending = reply.queuedBytes - reply.sentBytes;
+      if (pending >= MULAW_FRAME_BYTES || (reply.ended && pending >= 0)) {
+        return this.#playEndMs + FRAME_MS - this.#leadMs;
+      }
+      return null;
+    }
+    return null;
+  }
+
+  onMark(name: string): MarkResult {
+    const match = /^g(\d+):t(\d+):f(\d+)$/.exec(name);
+    if (!match || Number(match[1]) !== this.#generation) return { kind: "stale" };
+    const turnIndex = Number(match[2]);
+    const frames = Number(match[3]);
+    const index = this.#replies.findIndex((reply) => reply.turnIndex === turnIndex);
+    const reply = this.#replies[index];
+    if (!reply) return { kind: "stale" };
+    reply.confirmedBytes = Math.max(
+      reply.confirmedBytes,
+      Math.min(reply.sentBytes, frames * MULAW_FRAME_BYTES),
+    );
+    if (reply.finalMarkFrames !== null && frames >= reply.finalMarkFrames) {
+      this.#replies.splice(index, 1);
+      return { kind: "played-out", report: this.#report(reply, reply.sentBytes, false) };
+    }
+    return { kind: "progress", turnIndex, confirmedMs: reply.confirmedBytes / MULAW_BYTES_PER_MS };
+  }
+
+  /**
+   * Barge-in: drops every queued reply, bumps the generation and reports what each reply's caller heard.
+   * `clear` tells the shell whether Twilio may still hold audio (then it sends a Twilio `clear`).
+   */
+  interrupt(nowMs: number): { reports: PlayoutReport[]; clear: boolean } {
+    const clear = this.#replies.some((reply) => reply.sentBytes > 0);
+    const bufferedBytes = Math.max(0, this.#playEndMs - nowMs) * MULAW_BYTES_PER_MS;
+    const reports = this.#replies.map((reply) => {
+      // Audio still in Twilio's buffer at nowMs belongs to the replies whose frames finish after nowMs.
+      const unplayed = Math.min(
+        reply.sentBytes,
+        Math.max(0, reply.lastFramePlayEndMs - nowMs) * MULAW_BYTES_PER_MS,
+        bufferedBytes,
+      );
+      const heardBytes = Math.max(reply.confirmedBytes, Math.round(reply.sentBytes - unplayed));
+      return this.#report(reply, heardBytes, true);
+    });
+    this.#replies = [];
+    this.#heldAudio = false;
+    this.#generation++;
+    this.#playEndMs = Math.min(this.#playEndMs, nowMs);
+    return { reports, clear };
+  }
+
+  /** Whether the caller is hearing a reply now, by the pacing clock (for barge-in and the echo guard). */
+  isPlaying(nowMs: number): boolean {
+    return (
+      this.#playEndMs > nowMs ||
+      this.#replies.some((reply) => reply.sentBytes > 0 && reply.sentBytes < reply.queuedBytes)
+    );
+  }
+
+  /** Whether a reply has started and has not yet been played out (or cut). */
+  hasReply(): boolean {
+    return this.#replies.length > 0;
+  }
+
+  /** Milliseconds of audio sent and, by the pacing clock, not yet played. */
+  bufferedMs(nowMs: number): number {
+    return Math.max(0, this.#playEndMs - nowMs);
+  }
+
+  #current(): Reply | undefined {
+    return this.#replies[this.#replies.length - 1];
+  }
+
+  #allSent(reply: Reply): boolean {
+    return reply.ended && reply.sentBytes === reply.queuedBytes;
+  }
+
+  #canRelease(reply: Reply, nowMs: number): boolean {
+    const pending = reply.queuedBytes - reply.sentBytes;
+    if (pending < MULAW_FRAME_BYTES && !(reply.ended && pending > 0)) return false;
+    return Math.max(this.#playEndMs, nowMs) + FRAME_MS - nowMs <= this.#leadMs;
+  }
+
+  #takeFrame(reply: Reply): Uint8Array {
+    const size = Math.min(MULAW_FRAME_BYTES, reply.queuedBytes - reply.sentBytes);
+    const head = reply.chunks[0]!;
+    if (head.length - reply.chunkOffset >= size) {
+      const frame = head.subarray(reply.chunkOffset, reply.chunkOffset + size);
+      reply.chunkOffset += size;
+      if (reply.chunkOffset === head.length) {
+        reply.chunks.shift();
+        reply.chunkOffset = 0;
+      }
+      return frame;
+    }
+    const frame = new Uint8Array(size);
+    let filled = 0;
+    while (filled < size) {
+      const chunk = reply.chunks[0]!;
+      const take = Math.min(size - filled, chunk.length - reply.chunkOffset);
+      frame.set(chunk.subarray(reply.chunkOffset, reply.chunkOffset + take), filled);
+      filled += take;
+      reply.chunkOffset += take;
+      if (reply.chunkOffset === chunk.length) {
+        reply.chunks.shift();
+        reply.chunkOffset = 0;
+      }
+    }
+    return frame;
+  }
+
+  #markName(reply: Reply): string {
+    return `g${this.#generation}:t${reply.turnIndex}:f${reply.sentFrames}`;
+  }
+
+  #report(reply: Reply, heardBytes: number, interrupted: boolean): PlayoutReport {
+    return {
+      turnIndex: reply.turnIndex,
+      replyMs: reply.queuedBytes / MULAW_BYTES_PER_MS,
+      sentMs: reply.sentBytes / MULAW_BYTES_PER_MS,
+      heardMs: heardBytes / MULAW_BYTES_PER_MS,
+      heardText: heardText(reply.segments, reply.queuedBytes, heardBytes),
+      text: reply.segments.map((segment) => segment.text.trim()).join(" "),
+      interrupted,
+    };
+  }
+}
+
+/**
+ * The text of the audio up to `heardBytes`: whole segments played to their end, and the leading words of a
+ * segment cut in the middle, in proportion to how much of its audio played.
+ */
+export function heardText(segments: readonly Segment[], totalBytes: number, heardBytes: number): string {
+  const parts: string[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    const endByte = segments[i + 1]?.startByte ?? totalBytes;
+    if (heardBytes <= segment.startByte) break;
+    const text = segment.text.trim();
+    if (heardBytes >= endByte) {
+      parts.push(text);
+      continue;
+    }
+    const words = text.split(/\s+/).filter((word) => word !== "");
+    const fraction = (heardBytes - segment.startByte) / Math.max(1, endByte - segment.startByte);
+    const count = Math.floor(words.length * fraction);
+    if (count > 0) parts.push(words.slice(0, count).join(" "));
+    break;
+  }
+  return parts.join(" ");
+}
