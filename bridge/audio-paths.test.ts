@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { mulawToPcm16, pcm16ToMulaw } from "../shared/audio/mulaw.ts";
+import { Downlink, pcm16FromLittleEndianBytes, Uplink } from "./audio-paths.ts";
+
+function tone(frequencyHz: number, rateHz: number, ms: number, amplitude = 8000): Int16Array {
+  const count = (rateHz * ms) / 1000;
+  return Int16Array.from({ length: count }, (_, n) =>
+    Math.round(amplitude * Math.sin((2 * Math.PI * frequencyHz * n) / rateHz)),
+  );
+}
+
+function rms(samples: Int16Array, skip = 0): number {
+  let sum = 0;
+  for (let i = skip; i < samples.length; i++) sum += samples[i]! ** 2;
+  return Math.sqrt(sum / Math.max(1, samples.length - skip));
+}
+
+function leBytes(samples: Int16Array): Uint8Array {
+  const out = new Uint8Array(samples.length * 2);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < samples.length; i++) view.setInt16(i * 2, samples[i]!, true);
+  return out;
+}
+
+describe("Uplink", () => {
+  it("at 8 kHz, sends the μ-law decoded samples as little-endian PCM", () => {
+    const mulaw = pcm16ToMulaw(tone(440, 8000, 20));
+    const chunk = new Uplink(8000).convert(Buffer.from(mulaw).toString("base64"));
+    expect([...chunk.pcm8k]).toEqual([...mulawToPcm16(mulaw)]);
+    const sent = pcm16FromLittleEndianBytes(new Uint8Array(Buffer.from(chunk.modelBase64, "base64")));
+    expect([...sent]).toEqual([...chunk.pcm8k]);
+  });
+
+  it("at 16 kHz, doubles the samples frame after frame and keeps the tone's level", () => {
+    const uplink = new Uplink(16000);
+    const mulaw = pcm16ToMulaw(tone(1000, 8000, 400));
+    const out: number[] = [];
+    for (let at = 0; at < mulaw.length; at += 160) {
+      const chunk = uplink.convert(Buffer.from(mulaw.subarray(at, at + 160)).toString("base64"));
+      out.push(...pcm16FromLittleEndianBytes(new Uint8Array(Buffer.from(chunk.modelBase64, "base64"))));
+    }
+    expect(out.length).toBe(6400);
+    const level = rms(Int16Array.from(out), 320);
+    expect(level).toBeGreaterThan(8000 / Math.SQRT2 - 300);
+    expect(level).toBeLessThan(8000 / Math.SQRT2 + 300);
+  });
+});
+
+describe("Downlink", () => {
+  it("turns 24 kHz model speech into 8 kHz μ-law, removing what telephones cannot carry", () => {
+    const downlink = new Downlink(24000);
+    const speechBand = tone(1000, 24000, 200);
+    const aboveNyquist = tone(6000, 24000, 200);
+    const low = downlink.convert(leBytes(speechBand));
+    expect(low.length).toBe(1600);
+    expect(rms(mulawToPcm16(low), 80)).toBeGreaterThan(5000);
+    downlink.reset();
+    const high = downlink.convert(leBytes(aboveNyquist));
+    expect(rms(mulawToPcm16(high), 80)).toBeLessThan(300);
+  });
+
+  it("at 8 kHz, encodes directly and reads unaligned chunks", () => {
+    const samples = tone(500, 8000, 20);
+    const bytes = leBytes(samples);
+    const unaligned = new Uint8Array(bytes.length + 1);
+    unaligned.set(bytes, 1);
+    const out = new Downlink(8000).convert(unaligned.subarray(1));
+    expect([...out]).toEqual([...pcm16ToMulaw(samples)]);
+    expect(() => new Downlink(8000).convert(new Uint8Array(3))).toThrow(/odd length/);
+  });
+});
