@@ -3,8 +3,7 @@
  * is echoed when the audio queued before it has played (at once if nothing is queued), and `clear`
  * empties the buffer and echoes every pending mark (REFERENCE.md §1). Pure: the caller passes the clock.
  */
-
-export const MULAW_BYTES_PER_MS = 8;
+import { MULAW_BYTES_PER_MS } from "../../shared/audio/mulaw.ts";
 
 export interface PlayedAudio {
   /** When these bytes started playing, on the caller's clock. */

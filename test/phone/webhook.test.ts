@@ -5,12 +5,10 @@ import { readTwiml } from "./webhook.ts";
 describe("readTwiml", () => {
   it("reads the Stream url, status callback and parameters as the twilio package writes them", () => {
     const response = new twilio.twiml.VoiceResponse();
-    const stream = response
-      .connect()
-      .stream({
-        url: "wss://edge.example.com/media/CA1",
-        statusCallback: "https://edge.example.com/stream-status",
-      });
+    const stream = response.connect().stream({
+      url: "wss://edge.example.com/media/CA1",
+      statusCallback: "https://edge.example.com/stream-status",
+    });
     stream.parameter({ name: "token", value: "v1.stream.CA1.9.a&b" });
     expect(readTwiml(response.toString())).toEqual({
       kind: "stream",
