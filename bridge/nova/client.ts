@@ -1,0 +1,32 @@
+/**
+ * The Bedrock runtime client for Nova Sonic, configured from the standard AWS environment: AWS_REGION,
+ * the default credential chain, and AWS_ENDPOINT_URL_BEDROCK_RUNTIME (read by the SDK itself, e.g. to
+ * reach the local simulator). Streams go over HTTP/2 with both idle timeouts set: `sessionTimeout` closes
+ * an idle connection, `requestTimeout` ends a stream that has been silent that long in both directions.
+ */
+import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
+import { NodeHttp2Handler } from "@smithy/node-http-handler";
+
+export interface NovaClientOptions {
+  /** Default: AWS_REGION / the SDK's region chain. */
+  region?: string;
+  /** Default: AWS_ENDPOINT_URL_BEDROCK_RUNTIME or the regional endpoint. */
+  endpoint?: string;
+  credentials?: BedrockRuntimeClientConfig["credentials"];
+  requestTimeoutMs?: number;
+  sessionTimeoutMs?: number;
+}
+
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000;
+
+export function createNovaClient(options: NovaClientOptions = {}): BedrockRuntimeClient {
+  return new BedrockRuntimeClient({
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    requestHandler: new NodeHttp2Handler({
+      requestTimeout: options.requestTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+      sessionTimeout: options.sessionTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+    }),
+  });
+}
