@@ -1,12 +1,25 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import type {} from "./edge/test-support/provided.ts";
 
 export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-        test: { name: "edge", include: ["edge/**/*.test.ts"] },
+        plugins: [
+          // Bindings (fake bridge URLs, test secrets) come from the edge globalSetup.
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: inject("edge").bindings },
+          })),
+        ],
+        test: {
+          name: "edge",
+          include: ["edge/**/*.test.ts"],
+          globalSetup: ["./test/edge/global-setup.ts"],
+          // The fake bridges are shared: files that change their health must not overlap.
+          fileParallelism: false,
+        },
       },
       {
         test: {
