@@ -32,7 +32,7 @@ describe("parseBridgeConfig", () => {
     expect(config.model.inputSampleRateHz).toBe(8000);
     expect(config.model.outputSampleRateHz).toBe(8000);
     expect(config.playbackLeadMs).toBe(100);
-    expect(config.bargeIn).toEqual({ vadEnabled: true, minSpeechMs: 240 });
+    expect(config.bargeIn).toEqual({ vadEnabled: true, minSpeechMs: 400 });
     expect(config.logLevel).toBe("info");
   });
 

@@ -25,7 +25,10 @@ export const DEFAULT_GREETING_INSTRUCTION = "The caller has just connected. Gree
 export interface BargeInConfig {
   /** Cut the reply when the local VAD hears the caller (the model's own interruption signal always cuts). */
   vadEnabled: boolean;
-  /** Caller speech must last this long, from onset, before it cuts the reply ("mm-hm" does not). */
+  /**
+   * Active caller speech (VAD) needed before it cuts the reply. 400 ms: on the fixtures, "mm-hm" holds
+   * 240 ms and "uh-huh" 360 ms of active speech, every real utterance reaches 400 ms.
+   */
   minSpeechMs: number;
 }
 
@@ -97,7 +100,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: "NOVA_TOP_P", meaning: "inference topP", defaultValue: "0.9" },
   { name: "PLAYBACK_LEAD_MS", meaning: "audio released ahead of real time", defaultValue: "100" },
   { name: "BARGE_IN_VAD", meaning: "cut replies on local VAD (on|off)", defaultValue: "on" },
-  { name: "BARGE_IN_MIN_SPEECH_MS", meaning: "speech needed before a VAD barge-in", defaultValue: "240" },
+  { name: "BARGE_IN_MIN_SPEECH_MS", meaning: "active speech before a VAD barge-in", defaultValue: "400" },
   { name: "LOG_LEVEL", meaning: "debug|info|warn|error", defaultValue: "info" },
 ];
 
@@ -249,10 +252,10 @@ export function parseBridgeConfig(
     region,
     maxCalls: integer(env, "MAX_CALLS", 100, 1, 100_000, problems),
     model,
-    playbackLeadMs: integer(env, "PLAYBACK_LEAD_MS", 100, 20, 2000, problems),
+    playbackLeadMs: integer(env, "PLAYBACK_LEAD_MS", 100, 40, 2000, problems),
     bargeIn: {
       vadEnabled: flag(env, "BARGE_IN_VAD", true, problems),
-      minSpeechMs: integer(env, "BARGE_IN_MIN_SPEECH_MS", 240, 0, 2000, problems),
+      minSpeechMs: integer(env, "BARGE_IN_MIN_SPEECH_MS", 400, 20, 2000, problems),
     },
     logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, "info", problems),
   };

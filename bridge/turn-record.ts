@@ -19,6 +19,8 @@ export interface TurnRecord {
   interruptedBy: "model" | "vad" | null;
   /** The model has started replying (text or audio). */
   replyStarted: boolean;
+  /** The model said the reply is complete (END_TURN): more assistant output starts another turn. */
+  replyEnded: boolean;
 }
 
 export function newTurn(index: number): TurnRecord {
@@ -31,6 +33,7 @@ export function newTurn(index: number): TurnRecord {
     reply: new AbortController(),
     interruptedBy: null,
     replyStarted: false,
+    replyEnded: false,
   };
 }
 

@@ -1,0 +1,433 @@
+/**
+ * One call: the edge's stream (Twilio frames + our control messages) ⇄ one Nova Sonic session.
+ *
+ * Uplink: each Twilio media frame → PCM at the model's input rate → audioInput at once (silence included,
+ * real time, no buffering); the same 8 kHz PCM feeds the local VAD. Downlink: model audio → 8 kHz μ-law →
+ * paced playback (playback.ts), ticked by one timer. The agent speaks first: the session opens with an
+ * interactive USER text asking for the greeting. Barge-in (barge-in.ts) aborts the reply, sends `clear`,
+ * bumps the playback generation and records what was heard. When the call ends the session is closed in
+ * protocol order; an unexpected end of the model stream is an error of this call only.
+ */
+import {
+  BRIDGE_PROTOCOL_VERSION,
+  type BridgeControl,
+  buildBridgeControl,
+  type EdgeControl,
+  type HistoryEntry,
+} from "../shared/bridge-protocol.ts";
+import { AppError, describeError, errorCode } from "../shared/errors.ts";
+import type { Logger } from "../shared/log.ts";
+import type { NovaOutputEvent } from "../shared/nova-events.ts";
+import { buildClear, buildMark, buildMedia, type TwilioInbound } from "../shared/twilio-media.ts";
+import { Downlink, Uplink } from "./audio-paths.ts";
+import { type BargeInDecision, BargeInDetector } from "./barge-in.ts";
+import type { CallerVoice } from "./caller-voice.ts";
+import type { BridgeConfig } from "./config.ts";
+import { ModelReplies } from "./model-replies.ts";
+import { Playback, type PlayoutReport } from "./playback.ts";
+import type { CallEndpoint, CallEndReason, EdgeLink } from "./server.ts";
+import { runTool, toolResultContent } from "./tools.ts";
+import { newTurn, type TurnRecord, transcriptMessage, turnMessage } from "./turn-record.ts";
+
+/** What a call needs from its model session (bridge/nova adapts the SDK stream to this). */
+export interface ModelSession {
+  /** Whether the stream was opened ahead of the call (pool or pre-warm). */
+  readonly warm: boolean;
+  /** Starts the conversation: system prompt and tools are the session's; history goes before audio. */
+  start(options: { history: readonly HistoryEntry[]; instruction: string | null }): void;
+  sendAudio(pcmBase64: string): void;
+  /** An interactive USER text turn (greeting request, keypad digits). */
+  sendUserText(text: string): void;
+  sendToolResult(toolUseId: string, resultJson: string): void;
+  /** contentEnd → promptEnd → sessionEnd, then waits (bounded) for the stream to finish. */
+  close(): Promise<void>;
+}
+
+export interface ModelSessionListener {
+  onEvent(event: NovaOutputEvent, receivedMs: number): void;
+  /** The output stream ended: `error` when it failed or ended without completionEnd before close(). */
+  onEnd(error: AppError | null): void;
+}
+
+/** Optional measurement hooks (benchmark). */
+export interface CallProbe {
+  uplink(receivedMs: number, sentMs: number): void;
+  /** Model audio received → first frame of it released towards Twilio, when pacing did not hold it. */
+  downlink(receivedMs: number, sentMs: number): void;
+}
+
+export interface CallOptions {
+  callSid: string;
+  config: BridgeConfig;
+  link: EdgeLink;
+  logger: Logger;
+  /** Opens (or adopts a warm) model session wired to `listener`. */
+  openSession(listener: ModelSessionListener): ModelSession;
+  voice: CallerVoice;
+  probe?: CallProbe;
+  now?: () => number;
+}
+
+const SESSION_CLOSE_BUDGET_MS = 1000;
+const HANGUP_FALLBACK_MS = 10_000;
+const RESUME_INSTRUCTION =
+  "The caller is connected again after the line dropped for a moment. Welcome them back briefly and carry on.";
+
+export function preciseNowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export class Call implements CallEndpoint {
+  readonly #o: CallOptions;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #uplink: Uplink;
+  readonly #downlink: Downlink;
+  readonly #playback: Playback;
+  readonly #bargeIn: BargeInDetector;
+  readonly #replies: ModelReplies;
+  readonly #turns = new Map<number, TurnRecord>();
+  #session: ModelSession | null = null;
+  #streamSid: string | null = null;
+  #turn: TurnRecord | null = null;
+  #nextTurnIndex = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #hangupAfterTurn: number | null = null;
+  #hangupTimer: NodeJS.Timeout | null = null;
+  #ending: Promise<void> | null = null;
+  #lastAudioInputSentMs: number | null = null;
+  #lastSpeechEndMs: number | null = null;
+  /** Texts we sent as USER turns, which the model may echo as USER transcripts: how to record each. */
+  readonly #ownTexts = new Map<string, string>();
+
+  constructor(options: CallOptions) {
+    this.#o = options;
+    this.#log = options.logger;
+    this.#now = options.now ?? preciseNowMs;
+    const { config } = options;
+    this.#uplink = new Uplink(config.model.inputSampleRateHz);
+    this.#downlink = new Downlink(config.model.outputSampleRateHz);
+    this.#playback = new Playback({ leadMs: config.playbackLeadMs });
+    this.#bargeIn = new BargeInDetector(config.bargeIn);
+    this.#replies = new ModelReplies();
+  }
+
+  handleTwilio(message: TwilioInbound, receivedMs: number): void {
+    if (this.#ending) return;
+    if (!this.#session) this.#startSession([], this.#o.config.model.greetingInstruction);
+    switch (message.event) {
+      case "connected":
+        return;
+      case "start":
+        this.#streamSid = message.start.streamSid;
+        this.#log.info("twilio stream started", { streamSid: this.#streamSid });
+        this.#pump();
+        return;
+      case "media":
+        this.#streamSid ??= message.streamSid; // a resumed call may not see `start` again
+        this.#onCallerAudio(message.media.payload, receivedMs);
+        return;
+      case "dtmf":
+        this.#log.info("keypad digit", { digit: message.dtmf.digit });
+        this.#sendOwnText(
+          `The caller pressed the key "${message.dtmf.digit}" on their keypad.`,
+          `[keypad ${message.dtmf.digit}]`,
+        );
+        return;
+      case "mark":
+        this.#onMark(message.mark.name);
+        return;
+      case "stop":
+        this.#log.info("twilio stream stopped");
+        void this.end({ kind: "socket-closed", code: 1000 });
+        this.#o.link.close(1000, "call ended");
+        return;
+    }
+  }
+
+  handleControl(message: EdgeControl, _receivedMs: number): void {
+    if (this.#ending) return;
+    if (message.bridge === "resume") {
+      if (this.#session) {
+        throw new AppError("bad_frame", "resume must be the first message of a stream");
+      }
+      this.#nextTurnIndex = message.turnsCompleted;
+      this.#log.info("call resumed", { reason: message.reason, historyEntries: message.history.length });
+      this.#startSession(message.history, message.reason === "failover" ? RESUME_INSTRUCTION : null);
+    }
+  }
+
+  end(reason: CallEndReason): Promise<void> {
+    this.#ending ??= this.#finish(reason);
+    return this.#ending;
+  }
+
+  // ---- model session ----------------------------------------------------------------------------------
+
+  #startSession(history: readonly HistoryEntry[], instruction: string | null): void {
+    const session = this.#o.openSession({
+      onEvent: (event, receivedMs) => this.#onModelEvent(event, receivedMs),
+      onEnd: (error) => this.#onModelEnd(error),
+    });
+    this.#session = session;
+    if (instruction) this.#ownTexts.set(instruction.trim(), "");
+    session.start({ history, instruction });
+    this.#send({
+      bridge: "ready",
+      protocolVersion: BRIDGE_PROTOCOL_VERSION,
+      bridgeId: this.#o.config.bridgeId,
+      sessionWarm: session.warm,
+    });
+  }
+
+  #onModelEvent(event: NovaOutputEvent, receivedMs: number): void {
+    if (this.#ending) return;
+    const step = this.#replies.accept(event);
+    switch (step.kind) {
+      case "user-text":
+        this.#onUserText(step.text, receivedMs);
+        return;
+      case "reply-text":
+        if (!this.#replyTurn(receivedMs)) return;
+        this.#turn!.plannedText.push(step.text);
+        this.#playback.addText(step.text);
+        return;
+      case "spoken-text":
+        this.#turn?.spokenText.push(step.text);
+        return;
+      case "reply-audio":
+        this.#onModelAudio(step.pcm, receivedMs);
+        return;
+      case "reply-end":
+        if (this.#turn?.replyStarted && !this.#turn.reply.signal.aborted && !this.#turn.replyEnded) {
+          this.#turn.replyEnded = true;
+          this.#playback.endReply();
+          this.#pump();
+        }
+        return;
+      case "interrupted":
+        this.#applyBargeIn(this.#bargeIn.modelInterrupted(receivedMs, this.#playback.hasReply()));
+        return;
+      case "tool-use":
+        this.#onToolUse(step.toolName, step.toolUseId, step.input);
+        return;
+      case "none":
+        return;
+    }
+  }
+
+  #onModelEnd(error: AppError | null): void {
+    if (this.#ending) return;
+    const failure =
+      error ?? new AppError("model_stream_ended", "the model stream ended without completionEnd");
+    this.#log.error("model session failed", { code: failure.code, error: describeError(failure) });
+    this.#send({ bridge: "error", code: failure.code, message: failure.message.slice(0, 4000) });
+    this.#send({ bridge: "hangup", reason: "session_failed" });
+    void this.end({ kind: "socket-closed", code: 4011 });
+    this.#o.link.close(4011, "model session failed");
+  }
+
+  /** A USER text turn of ours (greeting request, keypad digit); `label` is how the turn records it. */
+  #sendOwnText(text: string, label: string): void {
+    this.#ownTexts.set(text.trim(), label);
+    this.#session?.sendUserText(text);
+  }
+
+  #onUserText(text: string, atMs: number): void {
+    if (this.#turn === null || this.#turn.replyStarted) this.#beginTurn();
+    const turn = this.#turn!;
+    const own = this.#ownTexts.get(text.trim());
+    if (own !== undefined) this.#ownTexts.delete(text.trim());
+    else {
+      turn.timings.callerSpeechEndMs ??= this.#lastSpeechEndMs ?? undefined;
+      turn.timings.lastAudioInputSentMs ??= this.#lastAudioInputSentMs ?? undefined;
+    }
+    const recorded = own ?? text;
+    if (recorded === "") return;
+    turn.userText.push(recorded);
+    this.#send(transcriptMessage(turn.index, "USER", recorded, atMs));
+  }
+
+  /** The turn a reply belongs to, starting it if needed; null while the reply is aborted (dropped). */
+  #replyTurn(atMs: number): TurnRecord | null {
+    if (this.#turn === null || this.#turn.replyEnded) this.#beginTurn();
+    const turn = this.#turn!;
+    if (turn.reply.signal.aborted) return null;
+    if (!turn.replyStarted) {
+      turn.replyStarted = true;
+      this.#downlink.reset();
+      this.#playback.startReply(turn.index);
+      this.#log.debug("reply started", { turnIndex: turn.index, atMs });
+    }
+    return turn;
+  }
+
+  #beginTurn(): void {
+    const turn = newTurn(this.#nextTurnIndex++);
+    this.#turns.set(turn.index, turn);
+    this.#turn = turn;
+  }
+
+  #onModelAudio(pcm: Uint8Array, receivedMs: number): void {
+    const turn = this.#replyTurn(receivedMs);
+    if (!turn) return;
+    turn.timings.firstModelAudioMs ??= receivedMs;
+    this.#playback.addAudio(this.#downlink.convert(pcm));
+    this.#pump(receivedMs);
+  }
+
+  #onToolUse(toolName: string, toolUseId: string, input: string): void {
+    const outcome = runTool(this.#o.config.model.tools, toolName, input, {
+      nowMs: Date.now(),
+      requestHangup: () => this.#requestHangup(),
+    });
+    this.#log.info("tool used", {
+      toolName,
+      ok: outcome.ok,
+      ...(outcome.ok ? {} : { error: outcome.error }),
+    });
+    this.#session?.sendToolResult(toolUseId, toolResultContent(outcome));
+  }
+
+  #requestHangup(): void {
+    this.#hangupAfterTurn = this.#turn?.index ?? -1;
+    this.#hangupTimer = setTimeout(() => this.#hangUp(), HANGUP_FALLBACK_MS);
+    if (!this.#playback.hasReply()) this.#hangUp();
+  }
+
+  #hangUp(): void {
+    if (this.#ending) return;
+    this.#log.info("agent ended the call");
+    this.#send({ bridge: "hangup", reason: "agent" });
+    void this.end({ kind: "socket-closed", code: 4010 });
+    this.#o.link.close(4010, "agent ended the call");
+  }
+
+  // ---- caller audio, barge-in -------------------------------------------------------------------------
+
+  #onCallerAudio(payloadBase64: string, receivedMs: number): void {
+    const chunk = this.#uplink.convert(payloadBase64);
+    this.#session?.sendAudio(chunk.modelBase64);
+    const sentMs = this.#now();
+    this.#lastAudioInputSentMs = sentMs;
+    this.#o.probe?.uplink(receivedMs, sentMs);
+    const playing = this.#playback.isPlaying(receivedMs);
+    for (const change of this.#o.voice.push(chunk.pcm8k, receivedMs)) {
+      if (change.kind === "onset") this.#bargeIn.speechOnset(change.atMs);
+      else if (change.kind === "confirmed") {
+        this.#applyBargeIn(this.#bargeIn.speechConfirmed(change.atMs, playing));
+      } else {
+        this.#bargeIn.speechOffset();
+        this.#lastSpeechEndMs = change.atMs;
+      }
+    }
+    this.#applyBargeIn(this.#bargeIn.advance(receivedMs, playing));
+  }
+
+  #applyBargeIn(decision: BargeInDecision): void {
+    if (!decision.cut) return;
+    this.#bargeIn.reset();
+    const turn = this.#turn;
+    const nowMs = this.#now();
+    const { reports, clear } = this.#playback.interrupt(nowMs);
+    if (turn) {
+      turn.reply.abort();
+      turn.interruptedBy ??= decision.by;
+      turn.timings.bargeInOnsetMs ??= decision.onsetMs;
+    }
+    if (clear && this.#streamSid) {
+      this.#o.link.send(buildClear(this.#streamSid));
+      if (turn) turn.timings.clearSentMs ??= this.#now();
+    }
+    this.#log.info("barge-in", { by: decision.by, turnIndex: turn?.index, heardMs: reports.at(-1)?.heardMs });
+    for (const report of reports) this.#finishTurn(report.turnIndex, report);
+    if (turn && reports.length === 0) this.#finishTurn(turn.index, null);
+  }
+
+  // ---- playback -----------------------------------------------------------------------------------------
+
+  /** Releases what is due now and schedules the next tick. */
+  #pump(audioReceivedMs?: number): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    if (!this.#streamSid || this.#ending) return;
+    const streamSid = this.#streamSid;
+    const nowMs = this.#now();
+    let firstFrame = true;
+    for (const output of this.#playback.tick(nowMs)) {
+      if (output.kind === "mark") {
+        this.#o.link.send(buildMark(streamSid, output.name));
+        continue;
+      }
+      this.#o.link.send(buildMedia(streamSid, Buffer.from(output.mulaw).toString("base64")));
+      this.#o.voice.farEnd(output.mulaw, nowMs + this.#playback.bufferedMs(nowMs) - output.mulaw.length / 8);
+      if (firstFrame) {
+        firstFrame = false;
+        const sentMs = this.#now();
+        if (audioReceivedMs !== undefined) this.#o.probe?.downlink(audioReceivedMs, sentMs);
+        if (this.#turn && this.#turn.timings.firstFrameSentMs === undefined && this.#turn.replyStarted) {
+          this.#turn.timings.firstFrameSentMs = sentMs;
+        }
+      }
+    }
+    const nextMs = this.#playback.nextTickMs();
+    if (nextMs !== null) this.#timer = setTimeout(() => this.#pump(), Math.max(0, nextMs - this.#now()));
+  }
+
+  #onMark(name: string): void {
+    const result = this.#playback.onMark(name);
+    if (result.kind === "played-out") this.#finishTurn(result.report.turnIndex, result.report);
+  }
+
+  #finishTurn(turnIndex: number, report: PlayoutReport | null): void {
+    const turn = this.#turns.get(turnIndex);
+    if (!turn) return;
+    this.#turns.delete(turnIndex);
+    const message = turnMessage(turn, report);
+    if (message.heardText !== "") {
+      this.#send(transcriptMessage(turn.index, "ASSISTANT", message.heardText, this.#now()));
+    }
+    this.#send(message);
+    this.#log.info("turn", {
+      turnIndex,
+      heardMs: message.heardMs,
+      replyMs: message.replyMs,
+      interruptedBy: message.interruptedBy,
+    });
+    if (this.#hangupAfterTurn !== null && turnIndex >= this.#hangupAfterTurn) this.#hangUp();
+  }
+
+  // ---- ending -------------------------------------------------------------------------------------------
+
+  async #finish(reason: CallEndReason): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#hangupTimer) clearTimeout(this.#hangupTimer);
+    this.#timer = null;
+    this.#log.info("call ending", { reason: reason.kind, turns: this.#nextTurnIndex });
+    if (this.#o.link.open) {
+      // The caller hung up mid-reply (or the bridge closes): record what was heard of unfinished turns.
+      for (const report of this.#playback.interrupt(this.#now()).reports) {
+        this.#finishTurn(report.turnIndex, report);
+      }
+    }
+    const session = this.#session;
+    if (!session) return;
+    try {
+      await Promise.race([
+        session.close(),
+        new Promise<void>((resolve) => setTimeout(resolve, SESSION_CLOSE_BUDGET_MS).unref()),
+      ]);
+    } catch (error) {
+      this.#log.warn("model session did not close cleanly", {
+        code: errorCode(error),
+        error: describeError(error),
+      });
+    }
+  }
+
+  #send(message: BridgeControl): void {
+    this.#o.link.send(buildBridgeControl(message));
+  }
+}

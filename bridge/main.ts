@@ -1,0 +1,95 @@
+/**
+ * The bridge process: `npm run bridge`. Reads the configuration (bridge/config.ts) from the environment,
+ * starts the server and prints where it listens. `startBridge` starts one in-process (tests, the local
+ * stack, benchmarks) and returns its port and a `close()`.
+ */
+import { readFileSync } from "node:fs";
+import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
+import { describeError } from "../shared/errors.ts";
+import { Logger } from "../shared/log.ts";
+import type { CallProbe } from "./call.ts";
+import { novaCallFactory } from "./call-factory.ts";
+import { type BridgeConfig, parseBridgeConfig } from "./config.ts";
+import type { NovaModelSession } from "./model-session.ts";
+import { createNovaClient } from "./nova/client.ts";
+import { BridgeServer } from "./server.ts";
+
+export interface RunningBridge {
+  port: number;
+  /** http://host:port */
+  url: string;
+  server: BridgeServer<NovaModelSession>;
+  close(): Promise<void>;
+}
+
+export interface StartBridgeOptions {
+  logger?: Logger;
+  /** Default: a client built from the standard AWS environment, in the bridge's region. */
+  client?: BedrockRuntimeClient;
+  probe?: CallProbe;
+  prewarmTtlMs?: number;
+}
+
+export async function startBridge(
+  config: BridgeConfig,
+  options: StartBridgeOptions = {},
+): Promise<RunningBridge> {
+  const logger = (options.logger ?? new Logger({}, { level: config.logLevel })).child({
+    component: "bridge",
+    bridgeId: config.bridgeId,
+  });
+  const client = options.client ?? createNovaClient({ region: config.region });
+  const server = new BridgeServer<NovaModelSession>({
+    secret: config.secret,
+    bridgeId: config.bridgeId,
+    region: config.region,
+    maxCalls: config.maxCalls,
+    logger,
+    factory: novaCallFactory({ config, client, ...(options.probe ? { probe: options.probe } : {}) }),
+    ...(options.prewarmTtlMs !== undefined ? { prewarmTtlMs: options.prewarmTtlMs } : {}),
+  });
+  const { port, host } = await server.listen(config.port, config.host);
+  const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  return {
+    port,
+    url: `http://${shownHost}:${port}`,
+    server,
+    async close() {
+      await server.close();
+      if (!options.client) client.destroy();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: BridgeConfig;
+  try {
+    config = parseBridgeConfig(process.env, (path) => readFileSync(path, "utf8"));
+  } catch (error) {
+    console.error(describeError(error));
+    process.exit(2);
+  }
+  const bridge = await startBridge(config);
+  console.log(
+    `bridge ${config.bridgeId} (${config.region}) listening on ${bridge.url}, up to ${config.maxCalls} calls`,
+  );
+  const stop = (signal: string) => {
+    console.log(`${signal}: closing the bridge`);
+    bridge.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(describeError(error));
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+if (import.meta.main) {
+  main().catch((error: unknown) => {
+    console.error(describeError(error));
+    process.exit(1);
+  });
+}
