@@ -5,6 +5,7 @@
  * back through Twilio's emulated buffer (marks echoed when played, `clear` echoing every pending mark).
  */
 import WebSocket from "ws";
+import { mulawToPcm16, pcm16ToMulaw } from "../shared/audio/mulaw.ts";
 import {
   BRIDGE_PROTOCOL_HEADER,
   BRIDGE_PROTOCOL_VERSION,
@@ -51,6 +52,8 @@ export interface BridgePhoneOptions {
   onMedia?: (bytes: Uint8Array, receivedMs: number) => void;
   /** Called just before each inbound media frame is sent (benchmark hook). */
   onSend?: (sentMs: number, frameIndex: number) => void;
+  /** The handset's acoustic echo: what the caller hears comes back this much quieter and later. */
+  echo?: { lossDb: number; delayMs: number };
 }
 
 export class BridgePhone {
@@ -63,6 +66,10 @@ export class BridgePhone {
   readonly buffer = new PlaybackBuffer();
   /** Every mark name echoed back to the bridge, in order. */
   readonly echoedMarks: string[] = [];
+  /** The marks echoed because of a `clear` (pending marks whose audio was never played). */
+  readonly clearedMarks: string[] = [];
+  /** Reply audio heard before each `clear`, in ms (what the caller heard of the reply that was cut). */
+  readonly heardMsAtClear: number[] = [];
   /** Milliseconds of reply audio that played, in total. */
   heardMs = 0;
   closeCode: number | null = null;
@@ -76,6 +83,8 @@ export class BridgePhone {
   #startMs = 0;
   #pacer: NodeJS.Timeout | null = null;
   #markTimer: NodeJS.Timeout | null = null;
+  /** Recently played reply audio (for the echo), on the performance.now() clock. */
+  #played: Array<{ startMs: number; pcm: Int16Array }> = [];
 
   private constructor(socket: WebSocket, callSid: string, options: BridgePhoneOptions) {
     this.#socket = socket;
@@ -210,8 +219,9 @@ export class BridgePhone {
 
   #sendFrame(): void {
     if (this.#socket.readyState !== WebSocket.OPEN) return;
-    const payload = this.#outgoing.shift() ?? new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE);
     this.#advance();
+    let payload = this.#outgoing.shift() ?? new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE);
+    if (this.#options.echo) payload = this.#withEcho(payload, this.#options.echo);
     this.#options.onSend?.(performance.timeOrigin + performance.now(), this.#frame);
     this.sendRaw(
       buildInboundMedia({
@@ -266,7 +276,11 @@ export class BridgePhone {
       this.buffer.mark(message.mark.name, nowMs);
     } else {
       this.clears.push(nowMs);
-      this.#handle(this.buffer.clear(nowMs));
+      const events = this.buffer.clear(nowMs);
+      this.#handle({ played: events.played, marks: [] });
+      this.heardMsAtClear.push(this.heardMs);
+      this.clearedMarks.push(...events.marks);
+      this.#handle({ played: [], marks: events.marks });
     }
     this.#scheduleMarks();
     this.#notify();
@@ -277,11 +291,32 @@ export class BridgePhone {
   }
 
   #handle(events: ReturnType<PlaybackBuffer["advance"]>): void {
-    for (const played of events.played) this.heardMs += played.bytes.length / 8;
+    for (const played of events.played) {
+      this.heardMs += played.bytes.length / 8;
+      if (this.#options.echo) this.#played.push({ startMs: played.startMs, pcm: mulawToPcm16(played.bytes) });
+    }
     for (const name of events.marks) {
       this.echoedMarks.push(name);
       this.sendRaw(buildMarkEcho({ sequenceNumber: ++this.#sequence, streamSid: this.streamSid, name }));
     }
+  }
+
+  /** The caller's frame plus the echo of what played `delayMs` ago, `lossDb` quieter. */
+  #withEcho(frame: Uint8Array, echo: { lossDb: number; delayMs: number }): Uint8Array {
+    const nowMs = performance.now();
+    this.#played = this.#played.filter((chunk) => chunk.startMs + chunk.pcm.length / 8 > nowMs - 1000);
+    const gain = 10 ** (-echo.lossDb / 20);
+    const pcm = mulawToPcm16(frame);
+    const frameStartMs = nowMs - FRAME_MS - echo.delayMs;
+    for (const chunk of this.#played) {
+      for (let i = 0; i < pcm.length; i++) {
+        const at = Math.floor((frameStartMs + i / 8 - chunk.startMs) * 8);
+        if (at >= 0 && at < chunk.pcm.length) {
+          pcm[i] = Math.max(-32768, Math.min(32767, Math.round(pcm[i]! + chunk.pcm[at]! * gain)));
+        }
+      }
+    }
+    return pcm16ToMulaw(pcm);
   }
 
   #scheduleMarks(): void {
