@@ -3,51 +3,32 @@
  * ephemeral port with credentials it verifies. Audio is fed at a real-time pace; the simulator is set to
  * a short turn-end pause and a tiny model latency to keep the tests short.
  */
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AppError } from "../../shared/errors.ts";
-import { Logger } from "../../shared/log.ts";
-import type { NovaOutputEvent } from "../../shared/nova-events.ts";
 import { simulatorControl } from "../simulator/control-client.ts";
-import { type NovaSimulator, type SimulatorOptions, startNovaSimulator } from "../simulator/server.ts";
-import { readWav } from "../simulator/wav.ts";
+import { type NovaSimulator, startNovaSimulator } from "../simulator/server.ts";
 import { createNovaClient } from "./client.ts";
 import { NovaSession, type NovaSessionConfig } from "./session.ts";
+import {
+  CONFIG,
+  CREDENTIALS,
+  feed,
+  finalAssistantText,
+  isKind,
+  openSession as openAt,
+  quiet,
+  RATE_HZ,
+  REGION,
+  SIM_OPTIONS,
+  speechAsset,
+  speechFrom,
+  summary,
+  watch,
+} from "./session-harness.ts";
 
-const CREDENTIALS = { accessKeyId: "AKIDSIMULATOR", secretAccessKey: "simulator-secret" };
-const REGION = "us-east-1";
-const RATE_HZ = 16000;
-const FRAME_MS = 20;
-const FRAME_BYTES = (RATE_HZ / 1000) * FRAME_MS * 2;
-const quiet = new Logger({}, { level: "error" });
-
-const CONFIG: NovaSessionConfig = {
-  modelId: "amazon.nova-2-sonic-v1:0",
-  voiceId: "matthew",
-  systemPrompt: "You are a helpful phone agent.",
-  inputSampleRateHz: RATE_HZ,
-  outputSampleRateHz: 8000,
-  endpointingSensitivity: "HIGH",
-  maxTokens: 1024,
-  temperature: 0.7,
-  topP: 0.9,
-};
-
-const SIM_OPTIONS: SimulatorOptions = {
-  credentials: CREDENTIALS,
-  region: REGION,
-  modelLatency: { medianMs: 5, p95Ms: 15 },
-  seed: 7,
-  pauseMsBySensitivity: { HIGH: 300, MEDIUM: 300, LOW: 300 },
-  logger: quiet,
-};
-
-/** One second of real speech (an espeak-ng sentence the simulator ships), at 16 kHz. */
-const SPEECH = readWav(
-  readFileSync(new URL("../simulator/assets/hours-16k.wav", import.meta.url)),
-  "speech",
-).pcm.subarray(0, RATE_HZ * 2);
-const SILENCE = new Uint8Array(FRAME_BYTES);
+/** One second of real speech (an espeak-ng sentence the simulator ships). */
+const SPEECH = speechAsset("hours").subarray(0, RATE_HZ * 2);
+const speechFrames = (startFrame: number) => speechFrom(SPEECH, startFrame);
 
 let simulator: NovaSimulator;
 beforeAll(async () => {
@@ -57,114 +38,10 @@ afterAll(async () => {
   await simulator.close();
 });
 
-function openSession(
+const openSession = (
   config: Partial<NovaSessionConfig> = {},
   options: { secret?: string; url?: string; signal?: AbortSignal } = {},
-) {
-  const client = createNovaClient({
-    region: REGION,
-    endpoint: options.url ?? simulator.url,
-    credentials: { ...CREDENTIALS, secretAccessKey: options.secret ?? CREDENTIALS.secretAccessKey },
-    requestTimeoutMs: 10_000,
-    sessionTimeoutMs: 10_000,
-  });
-  return NovaSession.open(
-    { ...CONFIG, ...config },
-    { client, logger: quiet, ...(options.signal ? { signal: options.signal } : {}) },
-  );
-}
-
-/** Consumes a session's events; tests wait for the ones they expect. */
-function watch(session: NovaSession) {
-  const events: NovaOutputEvent[] = [];
-  let wake: (() => void) | undefined;
-  let failure: unknown;
-  const done = (async () => {
-    try {
-      for await (const event of session.events()) {
-        events.push(event);
-        wake?.();
-      }
-    } catch (error) {
-      failure = error;
-    } finally {
-      wake?.();
-    }
-  })();
-  let finished = false;
-  void done.then(() => {
-    finished = true;
-  });
-  return {
-    events,
-    /** The first event from `from` on that matches; fails if the stream ends first or after 8 s. */
-    async next(match: (event: NovaOutputEvent) => boolean, from = 0): Promise<NovaOutputEvent> {
-      const deadline = Date.now() + 8000;
-      while (Date.now() < deadline) {
-        const found = events.slice(from).find(match);
-        if (found) return found;
-        if (finished) throw new Error(`stream ended without the event (${String(failure)})`);
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 100);
-        });
-      }
-      throw new Error("no such event within 8 s");
-    },
-    /** The error the event stream ended with (waits for the end). */
-    async failure(): Promise<unknown> {
-      await done;
-      return failure;
-    },
-  };
-}
-
-/** Feeds audio in real time, 20 ms frames: `script` gives the frame to send at each step, then silence. */
-function feed(session: NovaSession, script: (frameIndex: number) => Uint8Array | undefined) {
-  const startedAt = performance.now();
-  let sent = 0;
-  const timer = setInterval(() => {
-    const due = Math.floor((performance.now() - startedAt) / FRAME_MS);
-    for (; sent <= due; sent++) session.sendAudio(script(sent) ?? SILENCE);
-  }, FRAME_MS);
-  return {
-    stop: () => clearInterval(timer),
-    /** The index of the frame being sent now. */
-    frameNow: () => Math.floor((performance.now() - startedAt) / FRAME_MS),
-  };
-}
-
-const speechFrames = (startFrame: number) => (index: number) => {
-  const at = (index - startFrame) * FRAME_BYTES;
-  return at >= 0 && at < SPEECH.byteLength ? SPEECH.subarray(at, at + FRAME_BYTES) : undefined;
-};
-
-const isKind =
-  <K extends NovaOutputEvent["kind"]>(
-    kind: K,
-    test: (event: Extract<NovaOutputEvent, { kind: K }>) => boolean = () => true,
-  ) =>
-  (event: NovaOutputEvent): boolean =>
-    event.kind === kind && test(event as Extract<NovaOutputEvent, { kind: K }>);
-
-const finalAssistantText = isKind(
-  "contentStart",
-  (e) => e.body.role === "ASSISTANT" && e.generationStage === "FINAL",
-);
-
-function summary(events: NovaOutputEvent[]): string[] {
-  const out: string[] = [];
-  for (const event of events) {
-    const tag =
-      event.kind === "contentStart"
-        ? `contentStart ${event.body.type} ${event.body.role} ${event.generationStage ?? ""}`.trim()
-        : event.kind === "contentEnd"
-          ? `contentEnd ${event.body.type} ${event.body.stopReason}`
-          : event.kind;
-    if (out.at(-1) !== tag) out.push(tag);
-  }
-  return out;
-}
+) => openAt(options.url ?? simulator.url, config, options);
 
 async function errorCodeOf(session: NovaSession, watcher: ReturnType<typeof watch>): Promise<string> {
   const failure = await watcher.failure();
@@ -254,9 +131,7 @@ describe("NovaSession against the simulator", () => {
     const audio = feed(session, (index) => (index >= bargeAt ? speechFrames(bargeAt)(index) : undefined));
     session.sendText("The caller has just connected. Greet them.");
     await watcher.next(isKind("audioOutput"));
-    bargeAt =
-      Math.ceil((performance.now() - (session.timestamps.openedAtMs - performance.timeOrigin)) / FRAME_MS) +
-      10;
+    bargeAt = audio.frameNow() + 10; // the caller starts talking 200 ms into the reply
     const signal = await watcher.next(isKind("textOutput", (e) => e.interrupted));
     const stop = await watcher.next(isKind("contentEnd", (e) => e.body.stopReason === "INTERRUPTED"));
     audio.stop();

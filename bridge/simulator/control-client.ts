@@ -37,7 +37,15 @@ async function call(baseUrl: string, method: string, path: string, body?: unknow
   }
 }
 
+export interface SimulatorHealth {
+  ok: boolean;
+  activeSessions: number;
+  cpuMicros: { user: number; system: number };
+  rssBytes: number;
+}
+
 export interface SimulatorControl {
+  health(): Promise<SimulatorHealth>;
   addFault(fault: FaultRequest): Promise<void>;
   clearFaults(): Promise<void>;
   sessions(): Promise<SessionRecord[]>;
@@ -46,6 +54,9 @@ export interface SimulatorControl {
 
 export function simulatorControl(baseUrl: string): SimulatorControl {
   return {
+    async health() {
+      return (await call(baseUrl, "GET", "/_sim/health")) as SimulatorHealth;
+    },
     async addFault(fault) {
       await call(baseUrl, "POST", "/_sim/faults", fault);
     },

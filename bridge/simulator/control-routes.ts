@@ -1,7 +1,7 @@
 /**
  * The simulator's own HTTP routes, for tests and benchmarks driving a separately started simulator
  * (HTTP/1.1 or HTTP/2 on the same port):
- *   GET /_sim/health                 -> { ok, activeSessions }
+ *   GET /_sim/health                 -> { ok, activeSessions, cpuMicros: { user, system }, rssBytes }
  *   GET|POST|DELETE /_sim/faults     -> pending faults | add one (FaultRequest JSON) | clear
  *   GET|DELETE /_sim/sessions        -> session records (timestamps per turn) | forget them
  *   GET /_sim/sessions/{id}          -> one session record
@@ -54,7 +54,12 @@ export async function handleControl(
 ): Promise<void> {
   const method = req.method ?? "GET";
   if (path === "/_sim/health" && method === "GET") {
-    json(res, 200, { ok: true, activeSessions: deps.activeSessions() });
+    json(res, 200, {
+      ok: true,
+      activeSessions: deps.activeSessions(),
+      cpuMicros: process.cpuUsage(),
+      rssBytes: process.memoryUsage.rss(),
+    });
   } else if (path === "/_sim/faults") {
     if (method === "GET") json(res, 200, deps.faults.pending());
     else if (method === "DELETE") {

@@ -7,22 +7,26 @@ import * as v from "valibot";
 import { parseJsonText, validate } from "../../shared/schema.ts";
 
 const count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1_000_000));
-const trigger = { afterTurns: v.optional(count), afterMs: v.optional(count) };
+const common = {
+  afterTurns: v.optional(count),
+  afterMs: v.optional(count),
+  sessions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))),
+};
 
-const faultSchema = v.variant("kind", [
-  v.strictObject({ kind: v.literal("throttle"), where: v.picklist(["http", "stream"]) }),
-  v.strictObject({ kind: v.literal("stream_error"), ...trigger }),
-  v.strictObject({ kind: v.literal("reset"), ...trigger }),
+const requestSchema = v.variant("kind", [
+  v.strictObject({
+    kind: v.literal("throttle"),
+    where: v.picklist(["http", "stream"]),
+    sessions: common.sessions,
+  }),
+  v.strictObject({ kind: v.literal("stream_error"), ...common }),
+  v.strictObject({ kind: v.literal("reset"), ...common }),
 ]);
 
-const requestSchema = v.intersect([
-  faultSchema,
-  v.object({ sessions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))) }),
-]);
-
-export type Fault = v.InferOutput<typeof faultSchema>;
 /** A fault and how many of the next sessions it applies to (default 1). */
-export type FaultRequest = Fault & { sessions?: number };
+export type FaultRequest = v.InferOutput<typeof requestSchema>;
+type WithoutSessions<T> = T extends unknown ? Omit<T, "sessions"> : never;
+export type Fault = WithoutSessions<FaultRequest>;
 
 export function parseFaultRequest(text: string): FaultRequest {
   return validate(requestSchema, parseJsonText(text, 4096, "fault request"), "fault request", "bad_config");

@@ -13,7 +13,7 @@ export interface KnownUtterance {
   envelopeDbfs: number[];
 }
 
-const POINTS = 40;
+const SMOOTHING_BLOCKS = 5;
 const MIN_CORRELATION = 0.8;
 const MAX_DURATION_RATIO = 1.2;
 
@@ -21,17 +21,13 @@ export function placeholderTranscript(speechMs: number): string {
   return `[caller speech, ${(speechMs / 1000).toFixed(1)} s]`;
 }
 
-/** The envelope resampled to a fixed number of points (linear interpolation). */
-function normalise(envelope: readonly number[]): number[] {
-  const out: number[] = [];
-  for (let point = 0; point < POINTS; point++) {
-    const position = (point / (POINTS - 1)) * (envelope.length - 1);
-    const low = Math.floor(position);
-    const high = Math.min(envelope.length - 1, low + 1);
-    const weight = position - low;
-    out.push((envelope[low] ?? 0) * (1 - weight) + (envelope[high] ?? 0) * weight);
-  }
-  return out;
+/** The envelope smoothed over 100 ms: syllables, not single blocks, carry the match. */
+function smooth(envelope: readonly number[]): number[] {
+  return envelope.map((_, index) => {
+    const from = Math.max(0, index - Math.floor(SMOOTHING_BLOCKS / 2));
+    const window = envelope.slice(from, from + SMOOTHING_BLOCKS);
+    return window.reduce((sum, value) => sum + value, 0) / window.length;
+  });
 }
 
 function correlation(a: readonly number[], b: readonly number[]): number {
@@ -79,12 +75,15 @@ export class UtteranceCatalogue {
   /** The text of the known utterance this envelope matches best, if any matches well enough. */
   recognise(envelopeDbfs: readonly number[]): string | undefined {
     if (envelopeDbfs.length < 3) return undefined;
-    const heard = normalise(envelopeDbfs);
+    const heard = smooth(envelopeDbfs);
     let best: { text: string; score: number } | undefined;
     for (const known of this.#known) {
       const ratio = envelopeDbfs.length / known.envelopeDbfs.length;
       if (ratio > MAX_DURATION_RATIO || ratio < 1 / MAX_DURATION_RATIO) continue;
-      const score = correlation(heard, normalise(known.envelopeDbfs));
+      // Aligned at the onset, over the common length: the end of a turn moves with the level.
+      const reference = smooth(known.envelopeDbfs);
+      const length = Math.min(heard.length, reference.length);
+      const score = correlation(heard.slice(0, length), reference.slice(0, length));
       if (score >= MIN_CORRELATION && (!best || score > best.score)) best = { text: known.text, score };
     }
     return best?.text;
