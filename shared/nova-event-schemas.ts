@@ -163,7 +163,7 @@ const outputSchemas = {
 
 // ------------------------------------------------------------------------------------------- shared
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** The single `{ event: { <name>: body } }` entry of a document, or an AppError saying what is wrong. */
 function unwrap(json: string | Uint8Array, what: string): { eventName: string; body: unknown } {

@@ -12,8 +12,9 @@ import type { Logger } from "../../shared/log.ts";
 import { parseNovaInputEvent } from "../../shared/nova-events.ts";
 import { encodeChunkFrame, encodeExceptionFrame, FrameSplitter, unwrapInputFrame } from "./event-stream.ts";
 import type { FaultPlan } from "./faults.ts";
+import type { ModelBehaviour, SessionOutput } from "./model-behaviour.ts";
 import { newSessionRecord, type SessionRegistry } from "./records.ts";
-import { type ModelBehaviour, type SessionOutput, SimSession } from "./session.ts";
+import { SimSession } from "./session.ts";
 import {
   AuthFailure,
   type SigningContext,

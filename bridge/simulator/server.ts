@@ -25,9 +25,10 @@ import {
 import { FaultPlan } from "./faults.ts";
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from "./input-protocol.ts";
 import { DEFAULT_MODEL_LATENCY, type LatencyDistribution, latencySampler, seededRandom } from "./latency.ts";
+import { DEFAULT_TOOL_TRIGGERS, type ModelBehaviour, type ToolTrigger } from "./model-behaviour.ts";
 import { preciseNowMs, SessionRegistry } from "./records.ts";
 import { ReplyLibrary } from "./replies.ts";
-import { DEFAULT_TOOL_TRIGGERS, type ModelBehaviour, type SimSession, type ToolTrigger } from "./session.ts";
+import type { SimSession } from "./session.ts";
 import type { StaticCredentials } from "./sigv4.ts";
 import { UtteranceCatalogue } from "./transcripts.ts";
 

@@ -15,51 +15,13 @@ import type {
 import { type EndpointEvent, Endpointer, pcm16Samples } from "./endpointing.ts";
 import type { StreamExceptionType } from "./event-stream.ts";
 import type { Fault } from "./faults.ts";
-import { type HistoryLimits, type InputEffect, InputProtocol, ProtocolViolation } from "./input-protocol.ts";
+import { type InputEffect, InputProtocol, ProtocolViolation } from "./input-protocol.ts";
+import type { ModelBehaviour, SessionOutput } from "./model-behaviour.ts";
 import * as out from "./output-events.ts";
 import { noteReceived, type SessionRecord, type TurnRecord, type TurnTrigger } from "./records.ts";
-import { chooseReply, type ReplyLibrary, type ReplyTrigger } from "./replies.ts";
+import { chooseReply, type ReplyTrigger } from "./replies.ts";
 import { type ReplyPlan, ReplyStream } from "./reply-stream.ts";
-import { placeholderTranscript, type UtteranceCatalogue } from "./transcripts.ts";
-
-/** A scripted tool call: when a user turn's text contains `keyword`, the model calls `toolName`. */
-export interface ToolTrigger {
-  keyword: string;
-  toolName: string;
-  input: Record<string, unknown>;
-}
-
-export const DEFAULT_TOOL_TRIGGERS: readonly ToolTrigger[] = [
-  { keyword: "transfer", toolName: "transfer", input: { reason: "the caller asked for a person" } },
-  { keyword: "what time", toolName: "get_current_time", input: {} },
-  { keyword: "goodbye", toolName: "hang_up", input: { reason: "the caller said goodbye" } },
-];
-
-/** How the simulated model behaves; shared by all sessions of a simulator. */
-export interface ModelBehaviour {
-  replies: ReplyLibrary;
-  catalogue: UtteranceCatalogue | undefined;
-  drawLatencyMs: () => number;
-  pauseMsBySensitivity: Readonly<Record<EndpointingSensitivity, number>>;
-  /** Used when sessionStart has no turnDetectionConfiguration. */
-  defaultSensitivity: EndpointingSensitivity;
-  speechThresholdDbfs: number;
-  minSpeechMs: number;
-  audioChunkMs: number;
-  generationSpeed: number;
-  sessionLimitMs: number;
-  toolTriggers: readonly ToolTrigger[];
-  historyLimits: HistoryLimits;
-  now: () => number;
-}
-
-/** Where a session's output goes. After exception(), reset() or end() nothing more is sent. */
-export interface SessionOutput {
-  event(wire: NovaOutputWire): void;
-  exception(type: StreamExceptionType, message: string): void;
-  reset(): void;
-  end(): void;
-}
+import { placeholderTranscript } from "./transcripts.ts";
 
 export class SimSession {
   readonly record: SessionRecord;
