@@ -151,7 +151,10 @@ export class ReplyStream {
     if (heard) texts.unshift(heard);
     this.#textBlock("ASSISTANT", "FINAL", texts, "INTERRUPTED");
     this.turn.interruptedAtMs = nowMs;
-    this.#finish("interrupted");
+    // A reply still playing had completed its generation: the caller cut it all the same.
+    this.#finished = true;
+    this.#phase = "done";
+    this.turn.outcome = "interrupted";
     return true;
   }
 

@@ -77,6 +77,34 @@ describe("the Nova Sonic simulator", () => {
     expect(transcript.kind === "textOutput" && transcript.body.content).toBe("yes please, go ahead");
   });
 
+  it("interrupts a reply that is fully generated but still playing, by its play-out clock", async () => {
+    const fast = await startNovaSimulator({ ...SIM_OPTIONS, generationSpeed: 1000 });
+    try {
+      const session = openSession(fast.url);
+      const watcher = watch(session);
+      let bargeAt = Number.POSITIVE_INFINITY;
+      const speech = speechAsset("ack");
+      const audio = feed(session, (index) =>
+        index >= bargeAt ? speechFrom(speech, bargeAt)(index) : undefined,
+      );
+      session.sendText("The caller has just connected. Greet them.");
+      const generated = await watcher.next(isKind("contentEnd", (e) => e.body.type === "AUDIO"));
+      bargeAt = audio.frameNow() + 5;
+      await watcher.next(isKind("contentEnd", (e) => e.body.stopReason === "INTERRUPTED"));
+      audio.stop();
+      await session.close();
+      expect(generated.kind === "contentEnd" && generated.body.stopReason).toBe("END_TURN");
+      const after = watcher.events.slice(watcher.events.indexOf(generated));
+      const interrupted = after.filter(isKind("textOutput", (e) => e.interrupted));
+      expect(interrupted).toHaveLength(1);
+      const record = fast.sessions.list()[0];
+      expect(record?.turns[0]?.outcome).toBe("interrupted");
+      expect(record?.turns[0]?.interruptedAtMs).toBeGreaterThan(record?.turns[0]?.firstAudioOutAtMs ?? 0);
+    } finally {
+      await fast.close();
+    }
+  });
+
   it("serves its records and takes faults over the control routes", async () => {
     const control = simulatorControl(simulator.url);
     const session = openSession(simulator.url);
