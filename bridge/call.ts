@@ -69,7 +69,8 @@ export interface CallOptions {
 }
 
 const SESSION_CLOSE_BUDGET_MS = 1000;
-const HANGUP_FALLBACK_MS = 10_000;
+/** After hang_up, the agent's last words may still come (the reply to the tool result): wait this long. */
+const HANGUP_GRACE_MS = 2000;
 const RESUME_INSTRUCTION =
   "The caller is connected again after the line dropped for a moment. Welcome them back briefly and carry on.";
 
@@ -289,10 +290,19 @@ export class Call implements CallEndpoint {
     this.#session?.sendToolResult(toolUseId, toolResultContent(outcome));
   }
 
+  /**
+   * The agent asked to end the call: hang up once the current turn's reply (usually the goodbye that
+   * answers the tool result) has been heard; if no reply is under way, after a short grace period.
+   */
   #requestHangup(): void {
     this.#hangupAfterTurn = this.#turn?.index ?? -1;
-    this.#hangupTimer = setTimeout(() => this.#hangUp(), HANGUP_FALLBACK_MS);
-    if (!this.#playback.hasReply()) this.#hangUp();
+    const waitForSpeech = () => {
+      this.#hangupTimer = setTimeout(() => {
+        if (this.#playback.hasReply()) waitForSpeech();
+        else this.#hangUp();
+      }, HANGUP_GRACE_MS);
+    };
+    waitForSpeech();
   }
 
   #hangUp(): void {

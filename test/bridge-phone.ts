@@ -143,7 +143,11 @@ export class BridgePhone {
       frame.set(mulaw.subarray(at, at + FRAME_BYTES));
       this.#outgoing.push(frame);
     }
-    await this.waitFor(() => this.#outgoing.length === 0, 60_000, "caller audio to be sent");
+    await this.waitFor(
+      () => this.#outgoing.length === 0 || this.closeCode !== null,
+      60_000,
+      "caller audio to be sent",
+    );
   }
 
   dtmf(digit: string): void {
