@@ -1,4 +1,6 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { loadAudioFixture, loadAudioFixtures } from "../../test/fixtures/fixtures.ts";
 import { Endpointer, pcm16Samples } from "./endpointing.ts";
 import { ReplyLibrary } from "./replies.ts";
 import { placeholderTranscript, UtteranceCatalogue } from "./transcripts.ts";
@@ -41,5 +43,31 @@ describe("UtteranceCatalogue", () => {
     expect(catalogue.recognise(heardEnvelope(library.get("ack", 16000).pcm))).toBe(ack.text);
     expect(catalogue.recognise(heardEnvelope(library.get("hours", 16000).pcm))).toBeUndefined();
     expect(catalogue.recognise(heardEnvelope(library.get("digits", 16000).pcm))).toBeUndefined();
+  });
+});
+
+describe("UtteranceCatalogue.fromManifest with the phone simulator's fixtures", () => {
+  const manifest = fileURLToPath(new URL("../../test/fixtures/audio/manifest.json", import.meta.url));
+
+  it("learns every speech fixture and knows each one when it hears it at 8 kHz", () => {
+    const catalogue = UtteranceCatalogue.fromManifest(manifest);
+    const speech = loadAudioFixtures().filter((f) => f.kind === "speech");
+    expect(catalogue.size).toBe(speech.length);
+    for (const fixture of speech) {
+      const endpointer = new Endpointer({
+        sampleRateHz: 8000,
+        pauseMs: 700,
+        speechThresholdDbfs: -40,
+        minSpeechMs: 120,
+      });
+      const all = Int16Array.from([...fixture.pcm, ...new Int16Array(8000)]);
+      let envelope: number[] | undefined;
+      for (let at = 0; at < all.length && !envelope; at += 160) {
+        for (const event of endpointer.push(all.subarray(at, at + 160)).events) {
+          if (event.kind === "turn_end") envelope = event.envelopeDbfs;
+        }
+      }
+      expect(envelope && catalogue.recognise(envelope), fixture.name).toBe(fixture.text);
+    }
   });
 });

@@ -4,6 +4,7 @@
  * simulator plays) by their fingerprint, the energy envelope of the turn, and then reports their text.
  */
 import { readFileSync } from "node:fs";
+import { MULAW_SAMPLE_RATE_HZ, mulawToPcm16 } from "../../shared/audio/mulaw.ts";
 import { AppError } from "../../shared/errors.ts";
 import { BLOCK_MS, Endpointer, pcm16Samples } from "./endpointing.ts";
 import { readWav } from "./wav.ts";
@@ -54,15 +55,14 @@ export class UtteranceCatalogue {
     return this.#known.length;
   }
 
-  /** Learns an utterance from its audio, cut into turns exactly as a live call would be. */
+  /**
+   * Learns an utterance from its audio, cut into a turn as a live call would cut it. The pause is longer
+   * than any pause inside a sentence ("Hello? Is anyone there?"), so the whole utterance is one turn.
+   */
   learn(text: string, pcm: Uint8Array, sampleRateHz: number): void {
-    const endpointer = new Endpointer({
-      sampleRateHz,
-      pauseMs: 400,
-      speechThresholdDbfs: -40,
-      minSpeechMs: 120,
-    });
-    const tail = new Int16Array(Math.round(sampleRateHz * 0.5));
+    const pauseMs = 1000;
+    const endpointer = new Endpointer({ sampleRateHz, pauseMs, speechThresholdDbfs: -40, minSpeechMs: 120 });
+    const tail = new Int16Array(Math.round((sampleRateHz * (pauseMs + 200)) / 1000));
     const { events } = endpointer.push(pcm16Samples(pcm));
     const closing = endpointer.push(tail).events;
     const end = [...events, ...closing].find((event) => event.kind === "turn_end");
@@ -95,7 +95,8 @@ export class UtteranceCatalogue {
 
   /**
    * Loads a fixture manifest: a JSON array of `{ file, text }` (or `{ fixtures: [...] }`) whose files are
-   * 16-bit mono WAV, relative to the manifest.
+   * 16-bit mono WAV or headerless 8 kHz μ-law (`.ul`, as in test/fixtures/audio), relative to the manifest.
+   * Entries of another `kind` than speech (noise, echo, replies) are skipped.
    */
   static fromManifest(manifestPath: string): UtteranceCatalogue {
     const catalogue = new UtteranceCatalogue();
@@ -109,11 +110,21 @@ export class UtteranceCatalogue {
     if (!Array.isArray(entries))
       throw new AppError("bad_config", `${manifestPath}: expected a list of fixtures`);
     for (const entry of entries) {
-      const { file, text } = (entry ?? {}) as { file?: unknown; text?: unknown };
-      if (typeof file !== "string" || typeof text !== "string" || !file.endsWith(".wav")) continue;
+      const { file, text, kind } = (entry ?? {}) as { file?: unknown; text?: unknown; kind?: unknown };
+      if (typeof file !== "string" || typeof text !== "string") continue;
+      if (kind !== undefined && kind !== "speech") continue;
       const path = new URL(file, `file://${manifestPath}`);
-      const { pcm, sampleRateHz } = readWav(readFileSync(path), path.pathname);
-      catalogue.learn(text, pcm, sampleRateHz);
+      if (file.endsWith(".wav")) {
+        const { pcm, sampleRateHz } = readWav(readFileSync(path), path.pathname);
+        catalogue.learn(text, pcm, sampleRateHz);
+      } else if (file.endsWith(".ul")) {
+        const samples = mulawToPcm16(new Uint8Array(readFileSync(path)));
+        catalogue.learn(
+          text,
+          new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength),
+          MULAW_SAMPLE_RATE_HZ,
+        );
+      }
     }
     return catalogue;
   }
