@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadAudioFixture, loadAudioFixtures } from "../../test/fixtures/fixtures.ts";
+import { loadAudioFixtures, type SpeechFixture } from "../../test/fixtures/fixtures.ts";
 import { Endpointer, pcm16Samples } from "./endpointing.ts";
 import { ReplyLibrary } from "./replies.ts";
 import { placeholderTranscript, UtteranceCatalogue } from "./transcripts.ts";
@@ -51,7 +51,7 @@ describe("UtteranceCatalogue.fromManifest with the phone simulator's fixtures", 
 
   it("learns every speech fixture and knows each one when it hears it at 8 kHz", () => {
     const catalogue = UtteranceCatalogue.fromManifest(manifest);
-    const speech = loadAudioFixtures().filter((f) => f.kind === "speech");
+    const speech = loadAudioFixtures().filter((f): f is SpeechFixture => f.kind === "speech");
     expect(catalogue.size).toBe(speech.length);
     for (const fixture of speech) {
       const endpointer = new Endpointer({
