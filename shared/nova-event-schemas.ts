@@ -3,7 +3,9 @@
  * input events arriving at a model endpoint (the simulator). Input schemas are strict (unknown fields are
  * refused, as the service refuses them); output schemas tolerate fields the service may add.
  */
+
 import * as v from "valibot";
+import { decodeBase64 } from "./audio/base64.ts";
 import { AppError } from "./errors.ts";
 import {
   CONTENT_TYPES,
@@ -205,41 +207,19 @@ function isOneOf<T extends string>(value: string, names: readonly T[]): value is
   return (names as readonly string[]).includes(value);
 }
 
-const BASE64_VALUES = (() => {
-  const table = new Int8Array(128).fill(-1);
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (let index = 0; index < alphabet.length; index++) table[alphabet.charCodeAt(index)] = index;
-  return table;
-})();
-
-/** Strict standard base64 (padded, no whitespace) to bytes. */
-function decodeBase64(text: string, field: string): Uint8Array {
-  if (text.length % 4 !== 0) {
-    throw new AppError("bad_base64", `${field}: length ${text.length} is not a multiple of 4`);
+/** Strict standard base64 (padded, no whitespace) to bytes; the error names the field. */
+function decodeBase64Field(text: string, field: string): Uint8Array {
+  try {
+    return decodeBase64(text);
+  } catch (error) {
+    if (error instanceof AppError)
+      throw new AppError(error.code, `${field}: ${error.message}`, { cause: error });
+    throw error;
   }
-  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
-  const out = new Uint8Array((text.length / 4) * 3 - padding);
-  let written = 0;
-  for (let at = 0; at < text.length; at += 4) {
-    let quad = 0;
-    for (let offset = 0; offset < 4; offset++) {
-      const code = text.charCodeAt(at + offset);
-      const value = code < 128 ? (BASE64_VALUES[code] ?? -1) : -1;
-      const isPadding = code === 61 && at + 4 === text.length && offset >= 4 - padding;
-      if (value < 0 && !isPadding) {
-        throw new AppError("bad_base64", `${field}: invalid base64 character at ${at + offset}`);
-      }
-      quad = (quad << 6) | (isPadding ? 0 : value);
-    }
-    if (written < out.length) out[written++] = (quad >> 16) & 0xff;
-    if (written < out.length) out[written++] = (quad >> 8) & 0xff;
-    if (written < out.length) out[written++] = quad & 0xff;
-  }
-  return out;
 }
 
 function decodePcm(content: string, field: string): Uint8Array {
-  const pcm = decodeBase64(content, field);
+  const pcm = decodeBase64Field(content, field);
   if (pcm.byteLength % 2 !== 0) {
     throw new AppError("bad_frame", `${field}: ${pcm.byteLength} bytes is not whole 16-bit samples`);
   }

@@ -160,7 +160,7 @@ describe("parseNovaInputEvent", () => {
 
   it("refuses invalid base64 and half samples in audio", () => {
     expect(codeOf(() => parseNovaInputEvent(JSON.stringify(audioInputEvent("p", "a", "AA*A"))))).toMatch(
-      /^bad_base64: nova audioInput\.content: invalid base64 character at 2/,
+      /^bad_base64: nova audioInput\.content: invalid base64: unexpected character code 42 at 2/,
     );
     expect(codeOf(() => parseNovaInputEvent(JSON.stringify(audioInputEvent("p", "a", "AAA"))))).toMatch(
       /^bad_base64: .*multiple of 4/,

@@ -72,8 +72,8 @@ export function decodeBase64NativeInto(base64: string, out: Uint8Array): number 
   let result: { read: number; written: number };
   try {
     result = out.setFromBase64(base64, { lastChunkHandling: "strict" });
-  } catch (cause) {
-    throw new AppError("bad_base64", "invalid base64", { cause });
+  } catch {
+    throw describeInvalid(base64);
   }
   // The native decoder skips ASCII whitespace; any skipped character shows up as missing bytes.
   if (result.read !== base64.length || result.written !== byteLength) {
@@ -145,6 +145,19 @@ function invalidAt(base64: string, quadStart: number): AppError {
     }
   }
   return invalid(`bad quad at ${quadStart}`);
+}
+
+/** Names the first character that makes `base64` invalid (the cold path after a failed decode). */
+function describeInvalid(base64: string): AppError {
+  const paddingStart = base64.length - (base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0);
+  for (let i = 0; i < base64.length; i++) {
+    const code = base64.charCodeAt(i);
+    if (i >= paddingStart && code === PAD) continue;
+    if (code >= 256 || DECODE[code] === INVALID) {
+      return invalid(`unexpected ${code === PAD ? '"="' : `character code ${code}`} at ${i}`);
+    }
+  }
+  return invalid("non-zero bits after the last byte");
 }
 
 export function decodeBase64(base64: string): Uint8Array {
