@@ -18,36 +18,19 @@ import {
 import { AppError, describeError, errorCode } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
 import type { NovaOutputEvent } from "../shared/nova-events.ts";
-import { buildClear, buildMark, buildMedia, type TwilioInbound } from "../shared/twilio-media.ts";
+import type { TwilioInbound } from "../shared/twilio-media.ts";
 import { Downlink, Uplink } from "./audio-paths.ts";
 import { type BargeInDecision, BargeInDetector } from "./barge-in.ts";
+import { CallPlayout } from "./call-playout.ts";
+import { CallTurns } from "./call-turns.ts";
 import type { CallerVoice } from "./caller-voice.ts";
 import type { BridgeConfig } from "./config.ts";
 import { ModelReplies } from "./model-replies.ts";
+import type { ModelSession, ModelSessionListener } from "./model-session.ts";
 import { Playback, type PlayoutReport } from "./playback.ts";
 import type { CallEndpoint, CallEndReason, EdgeLink } from "./server.ts";
 import { runTool, toolResultContent } from "./tools.ts";
-import { newTurn, type TurnRecord, transcriptMessage, turnMessage } from "./turn-record.ts";
-
-/** What a call needs from its model session (bridge/nova adapts the SDK stream to this). */
-export interface ModelSession {
-  /** Whether the stream was opened ahead of the call (pool or pre-warm). */
-  readonly warm: boolean;
-  /** Starts the conversation: system prompt and tools are the session's; history goes before audio. */
-  start(options: { history: readonly HistoryEntry[]; instruction: string | null }): void;
-  sendAudio(pcmBase64: string): void;
-  /** An interactive USER text turn (greeting request, keypad digits). */
-  sendUserText(text: string): void;
-  sendToolResult(toolUseId: string, resultJson: string): void;
-  /** contentEnd → promptEnd → sessionEnd, then waits (bounded) for the stream to finish. */
-  close(): Promise<void>;
-}
-
-export interface ModelSessionListener {
-  onEvent(event: NovaOutputEvent, receivedMs: number): void;
-  /** The output stream ended: `error` when it failed or ended without completionEnd before close(). */
-  onEnd(error: AppError | null): void;
-}
+import type { TurnRecord } from "./turn-record.ts";
 
 /** Optional measurement hooks (benchmark). */
 export interface CallProbe {
@@ -87,19 +70,14 @@ export class Call implements CallEndpoint {
   readonly #playback: Playback;
   readonly #bargeIn: BargeInDetector;
   readonly #replies: ModelReplies;
-  readonly #turns = new Map<number, TurnRecord>();
+  readonly #turns = new CallTurns();
   #session: ModelSession | null = null;
-  #streamSid: string | null = null;
-  #turn: TurnRecord | null = null;
-  #nextTurnIndex = 0;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #playout: CallPlayout;
   #hangupAfterTurn: number | null = null;
   #hangupTimer: NodeJS.Timeout | null = null;
   #ending: Promise<void> | null = null;
   #lastAudioInputSentMs: number | null = null;
   #lastSpeechEndMs: number | null = null;
-  /** Texts we sent as USER turns, which the model may echo as USER transcripts: how to record each. */
-  readonly #ownTexts = new Map<string, string>();
 
   constructor(options: CallOptions) {
     this.#o = options;
@@ -111,6 +89,12 @@ export class Call implements CallEndpoint {
     this.#playback = new Playback({ leadMs: config.playbackLeadMs });
     this.#bargeIn = new BargeInDetector(config.bargeIn);
     this.#replies = new ModelReplies();
+    this.#playout = new CallPlayout({
+      playback: this.#playback,
+      link: options.link,
+      voice: options.voice,
+      now: this.#now,
+    });
   }
 
   handleTwilio(message: TwilioInbound, receivedMs: number): void {
@@ -120,12 +104,12 @@ export class Call implements CallEndpoint {
       case "connected":
         return;
       case "start":
-        this.#streamSid = message.start.streamSid;
-        this.#log.info("twilio stream started", { streamSid: this.#streamSid });
-        this.#pump();
+        this.#log.info("twilio stream started", { streamSid: message.start.streamSid });
+        this.#playout.setStreamSid(message.start.streamSid);
         return;
       case "media":
-        this.#streamSid ??= message.streamSid; // a resumed call may not see `start` again
+        // A resumed call may not see `start` again: media frames carry the stream SID too.
+        if (!this.#playout.streamSid) this.#playout.setStreamSid(message.streamSid);
         this.#onCallerAudio(message.media.payload, receivedMs);
         return;
       case "dtmf":
@@ -152,7 +136,7 @@ export class Call implements CallEndpoint {
       if (this.#session) {
         throw new AppError("bad_frame", "resume must be the first message of a stream");
       }
-      this.#nextTurnIndex = message.turnsCompleted;
+      this.#turns.continueFrom(message.turnsCompleted);
       this.#log.info("call resumed", { reason: message.reason, historyEntries: message.history.length });
       this.#startSession(message.history, message.reason === "failover" ? RESUME_INSTRUCTION : null);
     }
@@ -171,7 +155,7 @@ export class Call implements CallEndpoint {
       onEnd: (error) => this.#onModelEnd(error),
     });
     this.#session = session;
-    if (instruction) this.#ownTexts.set(instruction.trim(), "");
+    if (instruction) this.#turns.sentOwnText(instruction, "");
     session.start({ history, instruction });
     this.#send({
       bridge: "ready",
@@ -188,24 +172,28 @@ export class Call implements CallEndpoint {
       case "user-text":
         this.#onUserText(step.text, receivedMs);
         return;
-      case "reply-text":
-        if (!this.#replyTurn(receivedMs)) return;
-        this.#turn!.plannedText.push(step.text);
+      case "reply-text": {
+        const turn = this.#replyTurn(receivedMs);
+        if (!turn) return;
+        turn.plannedText.push(step.text);
         this.#playback.addText(step.text);
         return;
+      }
       case "spoken-text":
-        this.#turn?.spokenText.push(step.text);
+        this.#turns.current?.spokenText.push(step.text);
         return;
       case "reply-audio":
         this.#onModelAudio(step.pcm, receivedMs);
         return;
-      case "reply-end":
-        if (this.#turn?.replyStarted && !this.#turn.reply.signal.aborted && !this.#turn.replyEnded) {
-          this.#turn.replyEnded = true;
+      case "reply-end": {
+        const turn = this.#turns.current;
+        if (turn?.replyStarted && !turn.reply.signal.aborted && !turn.replyEnded) {
+          turn.replyEnded = true;
           this.#playback.endReply();
           this.#pump();
         }
         return;
+      }
       case "interrupted":
         this.#applyBargeIn(this.#bargeIn.modelInterrupted(receivedMs, this.#playback.hasReply()));
         return;
@@ -217,10 +205,8 @@ export class Call implements CallEndpoint {
     }
   }
 
-  #onModelEnd(error: AppError | null): void {
+  #onModelEnd(failure: AppError): void {
     if (this.#ending) return;
-    const failure =
-      error ?? new AppError("model_stream_ended", "the model stream ended without completionEnd");
     this.#log.error("model session failed", { code: failure.code, error: describeError(failure) });
     this.#send({ bridge: "error", code: failure.code, message: failure.message.slice(0, 4000) });
     this.#send({ bridge: "hangup", reason: "session_failed" });
@@ -230,43 +216,29 @@ export class Call implements CallEndpoint {
 
   /** A USER text turn of ours (greeting request, keypad digit); `label` is how the turn records it. */
   #sendOwnText(text: string, label: string): void {
-    this.#ownTexts.set(text.trim(), label);
+    this.#turns.sentOwnText(text, label);
     this.#session?.sendUserText(text);
   }
 
   #onUserText(text: string, atMs: number): void {
-    if (this.#turn === null || this.#turn.replyStarted) this.#beginTurn();
-    const turn = this.#turn!;
-    const own = this.#ownTexts.get(text.trim());
-    if (own !== undefined) this.#ownTexts.delete(text.trim());
-    else {
+    const { turn, spoken, message } = this.#turns.userText(text, atMs);
+    if (spoken) {
       turn.timings.callerSpeechEndMs ??= this.#lastSpeechEndMs ?? undefined;
       turn.timings.lastAudioInputSentMs ??= this.#lastAudioInputSentMs ?? undefined;
     }
-    const recorded = own ?? text;
-    if (recorded === "") return;
-    turn.userText.push(recorded);
-    this.#send(transcriptMessage(turn.index, "USER", recorded, atMs));
+    if (message) this.#send(message);
   }
 
-  /** The turn a reply belongs to, starting it if needed; null while the reply is aborted (dropped). */
+  /** The turn assistant output belongs to (its reply queued for playback); null while it is cut. */
   #replyTurn(atMs: number): TurnRecord | null {
-    if (this.#turn === null || this.#turn.replyEnded) this.#beginTurn();
-    const turn = this.#turn!;
-    if (turn.reply.signal.aborted) return null;
-    if (!turn.replyStarted) {
-      turn.replyStarted = true;
+    const found = this.#turns.replyTurn();
+    if (!found) return null;
+    if (found.started) {
       this.#downlink.reset();
-      this.#playback.startReply(turn.index);
-      this.#log.debug("reply started", { turnIndex: turn.index, atMs });
+      this.#playback.startReply(found.turn.index);
+      this.#log.debug("reply started", { turnIndex: found.turn.index, atMs });
     }
-    return turn;
-  }
-
-  #beginTurn(): void {
-    const turn = newTurn(this.#nextTurnIndex++);
-    this.#turns.set(turn.index, turn);
-    this.#turn = turn;
+    return found.turn;
   }
 
   #onModelAudio(pcm: Uint8Array, receivedMs: number): void {
@@ -295,7 +267,7 @@ export class Call implements CallEndpoint {
    * answers the tool result) has been heard; if no reply is under way, after a short grace period.
    */
   #requestHangup(): void {
-    this.#hangupAfterTurn = this.#turn?.index ?? -1;
+    this.#hangupAfterTurn = this.#turns.current?.index ?? -1;
     const waitForSpeech = () => {
       this.#hangupTimer = setTimeout(() => {
         if (this.#playback.hasReply()) waitForSpeech();
@@ -334,56 +306,41 @@ export class Call implements CallEndpoint {
     this.#applyBargeIn(this.#bargeIn.advance(receivedMs, playing));
   }
 
+  /** Cuts whatever is playing: the replies' turns are aborted, Twilio is cleared, the heard part recorded. */
   #applyBargeIn(decision: BargeInDecision): void {
     if (!decision.cut) return;
-    this.#bargeIn.reset();
-    const turn = this.#turn;
     const nowMs = this.#now();
     const { reports, clear } = this.#playback.interrupt(nowMs);
-    if (turn) {
+    if (reports.length === 0) return;
+    this.#bargeIn.reset();
+    const clearSentMs = clear ? (this.#playout.clear() ?? undefined) : undefined;
+    for (const report of reports) {
+      const turn = this.#turns.get(report.turnIndex);
+      if (!turn) continue;
       turn.reply.abort();
       turn.interruptedBy ??= decision.by;
       turn.timings.bargeInOnsetMs ??= decision.onsetMs;
+      if (clearSentMs !== undefined) turn.timings.clearSentMs ??= clearSentMs;
     }
-    if (clear && this.#streamSid) {
-      this.#o.link.send(buildClear(this.#streamSid));
-      if (turn) turn.timings.clearSentMs ??= this.#now();
-    }
-    this.#log.info("barge-in", { by: decision.by, turnIndex: turn?.index, heardMs: reports.at(-1)?.heardMs });
+    this.#log.info("barge-in", {
+      by: decision.by,
+      turnIndex: reports.at(-1)?.turnIndex,
+      heardMs: reports.at(-1)?.heardMs,
+    });
     for (const report of reports) this.#finishTurn(report.turnIndex, report);
-    if (turn && reports.length === 0) this.#finishTurn(turn.index, null);
   }
 
   // ---- playback -----------------------------------------------------------------------------------------
 
-  /** Releases what is due now and schedules the next tick. */
+  /** Releases the frames that are due; notes when a reply's first frame left (and the probe's figure). */
   #pump(audioReceivedMs?: number): void {
-    if (this.#timer) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
+    const firstFrameSentMs = this.#playout.pump();
+    if (firstFrameSentMs === null) return;
+    if (audioReceivedMs !== undefined) this.#o.probe?.downlink(audioReceivedMs, firstFrameSentMs);
+    const turn = this.#turns.current;
+    if (turn?.replyStarted && turn.timings.firstFrameSentMs === undefined) {
+      turn.timings.firstFrameSentMs = firstFrameSentMs;
     }
-    if (!this.#streamSid || this.#ending) return;
-    const streamSid = this.#streamSid;
-    const nowMs = this.#now();
-    let firstFrame = true;
-    for (const output of this.#playback.tick(nowMs)) {
-      if (output.kind === "mark") {
-        this.#o.link.send(buildMark(streamSid, output.name));
-        continue;
-      }
-      this.#o.link.send(buildMedia(streamSid, Buffer.from(output.mulaw).toString("base64")));
-      this.#o.voice.farEnd(output.mulaw, nowMs + this.#playback.bufferedMs(nowMs) - output.mulaw.length / 8);
-      if (firstFrame) {
-        firstFrame = false;
-        const sentMs = this.#now();
-        if (audioReceivedMs !== undefined) this.#o.probe?.downlink(audioReceivedMs, sentMs);
-        if (this.#turn && this.#turn.timings.firstFrameSentMs === undefined && this.#turn.replyStarted) {
-          this.#turn.timings.firstFrameSentMs = sentMs;
-        }
-      }
-    }
-    const nextMs = this.#playback.nextTickMs();
-    if (nextMs !== null) this.#timer = setTimeout(() => this.#pump(), Math.max(0, nextMs - this.#now()));
   }
 
   #onMark(name: string): void {
@@ -392,19 +349,15 @@ export class Call implements CallEndpoint {
   }
 
   #finishTurn(turnIndex: number, report: PlayoutReport | null): void {
-    const turn = this.#turns.get(turnIndex);
-    if (!turn) return;
-    this.#turns.delete(turnIndex);
-    const message = turnMessage(turn, report);
-    if (message.heardText !== "") {
-      this.#send(transcriptMessage(turn.index, "ASSISTANT", message.heardText, this.#now()));
-    }
-    this.#send(message);
+    const finished = this.#turns.finish(turnIndex, report, Date.now());
+    if (!finished) return;
+    if (finished.transcript) this.#send(finished.transcript);
+    this.#send(finished.turn);
     this.#log.info("turn", {
       turnIndex,
-      heardMs: message.heardMs,
-      replyMs: message.replyMs,
-      interruptedBy: message.interruptedBy,
+      heardMs: finished.turn.heardMs,
+      replyMs: finished.turn.replyMs,
+      interruptedBy: finished.turn.interruptedBy,
     });
     if (this.#hangupAfterTurn !== null && turnIndex >= this.#hangupAfterTurn) this.#hangUp();
   }
@@ -412,10 +365,9 @@ export class Call implements CallEndpoint {
   // ---- ending -------------------------------------------------------------------------------------------
 
   async #finish(reason: CallEndReason): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#playout.stop();
     if (this.#hangupTimer) clearTimeout(this.#hangupTimer);
-    this.#timer = null;
-    this.#log.info("call ending", { reason: reason.kind, turns: this.#nextTurnIndex });
+    this.#log.info("call ending", { reason: reason.kind, turns: this.#turns.count });
     if (this.#o.link.open) {
       // The caller hung up mid-reply (or the bridge closes): record what was heard of unfinished turns.
       for (const report of this.#playback.interrupt(this.#now()).reports) {

@@ -9,10 +9,30 @@ import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 import type { HistoryEntry } from "../shared/bridge-protocol.ts";
 import { AppError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
-import type { ModelSession, ModelSessionListener } from "./call.ts";
+import type { NovaOutputEvent } from "../shared/nova-events.ts";
 import type { ModelConfig } from "./config.ts";
 import { NovaSession } from "./nova/session.ts";
 import { toolSpecs } from "./tools.ts";
+
+/** What a call needs from its model session (bridge/nova adapts the SDK stream to this). */
+export interface ModelSession {
+  /** Whether the stream was opened ahead of the call (pool or pre-warm). */
+  readonly warm: boolean;
+  /** Starts the conversation: system prompt and tools are the session's; history goes before audio. */
+  start(options: { history: readonly HistoryEntry[]; instruction: string | null }): void;
+  sendAudio(pcmBase64: string): void;
+  /** An interactive USER text turn (greeting request, keypad digits). */
+  sendUserText(text: string): void;
+  sendToolResult(toolUseId: string, resultJson: string): void;
+  /** contentEnd → promptEnd → sessionEnd, then waits (bounded) for the stream to finish. */
+  close(): Promise<void>;
+}
+
+export interface ModelSessionListener {
+  onEvent(event: NovaOutputEvent, receivedMs: number): void;
+  /** The stream ended before close() was asked for: always an error of the call. */
+  onEnd(error: AppError): void;
+}
 
 export const MAX_HISTORY_MESSAGES = 40;
 export const MAX_HISTORY_MESSAGE_BYTES = 1024;

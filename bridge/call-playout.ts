@@ -1,0 +1,79 @@
+/**
+ * The shell around the pure playback core for one call: one timer that ticks it when the next frame is
+ * due, the Twilio `media` / `mark` / `clear` frames it decides on, and the far-end reference for the echo
+ * guard (what the caller hears, and when).
+ */
+import { buildClear, buildMark, buildMedia } from "../shared/twilio-media.ts";
+import type { CallerVoice } from "./caller-voice.ts";
+import type { Playback } from "./playback.ts";
+import type { EdgeLink } from "./server.ts";
+
+export class CallPlayout {
+  readonly #playback: Playback;
+  readonly #link: EdgeLink;
+  readonly #voice: CallerVoice;
+  readonly #now: () => number;
+  #streamSid: string | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #stopped = false;
+
+  constructor(args: { playback: Playback; link: EdgeLink; voice: CallerVoice; now: () => number }) {
+    this.#playback = args.playback;
+    this.#link = args.link;
+    this.#voice = args.voice;
+    this.#now = args.now;
+  }
+
+  get streamSid(): string | null {
+    return this.#streamSid;
+  }
+
+  /** Nothing goes to Twilio before its stream SID is known (from `start`, or any media frame on resume). */
+  setStreamSid(streamSid: string): void {
+    if (this.#streamSid === streamSid) return;
+    this.#streamSid = streamSid;
+    this.pump();
+  }
+
+  /** Releases what is due now and schedules the next tick; returns when the first frame left, if one did. */
+  pump(): number | null {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    const streamSid = this.#streamSid;
+    if (!streamSid || this.#stopped) return null;
+    const nowMs = this.#now();
+    let firstFrameSentMs: number | null = null;
+    const outputs = this.#playback.tick(nowMs);
+    // The frames just released play after what was already buffered at Twilio.
+    let playAtMs = nowMs + this.#playback.bufferedMs(nowMs);
+    for (const output of outputs) if (output.kind === "media") playAtMs -= output.mulaw.length / 8;
+    for (const output of outputs) {
+      if (output.kind === "mark") {
+        this.#link.send(buildMark(streamSid, output.name));
+        continue;
+      }
+      this.#link.send(buildMedia(streamSid, Buffer.from(output.mulaw).toString("base64")));
+      this.#voice.farEnd(output.mulaw, playAtMs);
+      playAtMs += output.mulaw.length / 8;
+      firstFrameSentMs ??= this.#now();
+    }
+    const nextMs = this.#playback.nextTickMs();
+    if (nextMs !== null) this.#timer = setTimeout(() => this.pump(), Math.max(0, nextMs - this.#now()));
+    return firstFrameSentMs;
+  }
+
+  /** Barge-in: Twilio drops what it buffered (and echoes the pending marks). Returns when, if sent. */
+  clear(): number | null {
+    if (!this.#streamSid || this.#stopped) return null;
+    this.#link.send(buildClear(this.#streamSid));
+    return this.#now();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
