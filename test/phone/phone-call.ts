@@ -424,7 +424,14 @@ class StreamSession {
       if (turn === null) this.#result.greetingFirstHeardMs ??= played.startMs;
       else if (turn.firstReplyFrameMs !== null && turn.firstHeardMs === null)
         turn.firstHeardMs = played.startMs;
-      if (turn?.bargeIn && turn.speechOnsetMs > 0) {
+      // The interrupted reply, heard after the caller started talking over it: until the clear, and never
+      // the new reply (which starts after the caller's speech ends).
+      if (
+        turn?.bargeIn &&
+        turn.speechOnsetMs > 0 &&
+        turn.bargeIn.clearMs === null &&
+        turn.firstReplyFrameMs === null
+      ) {
         const afterOnsetMs = endMs - Math.max(played.startMs, turn.speechOnsetMs);
         if (afterOnsetMs > 0) turn.bargeIn.heardAfterOnsetMs += afterOnsetMs;
       }
