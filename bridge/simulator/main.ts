@@ -10,6 +10,7 @@
  *   SIM_SESSION_LIMIT_MS (480000), SIM_SEED (random), SIM_GENERATION_SPEED (4)
  *   SIM_PAUSE_MS         turn-end pause for every sensitivity (unset: 1500/1750/2000 by sensitivity)
  *   SIM_UTTERANCES       fixture manifest of known caller utterances
+ *   SIM_BARGE_IN_DETECTION_MS  extra caller speech before the model declares an interruption (0)
  *   SIM_TLS_KEY, SIM_TLS_CERT  PEM files: serve TLS instead of h2c
  *   LOG_LEVEL            debug|info|warn|error (info); debug logs every event received and sent
  */
@@ -60,6 +61,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SimulatorOptions {
   if (speed !== undefined) options.generationSpeed = speed;
   const pauseMs = numberVar(env, "SIM_PAUSE_MS");
   if (pauseMs !== undefined) options.pauseMsBySensitivity = { HIGH: pauseMs, MEDIUM: pauseMs, LOW: pauseMs };
+  const bargeInMs = numberVar(env, "SIM_BARGE_IN_DETECTION_MS");
+  if (bargeInMs !== undefined) options.bargeInDetectionMs = bargeInMs;
   if (env.SIM_UTTERANCES?.trim()) options.utteranceManifest = env.SIM_UTTERANCES.trim();
   if (env.SIM_TLS_KEY && env.SIM_TLS_CERT) {
     options.tls = { key: readFileSync(env.SIM_TLS_KEY), cert: readFileSync(env.SIM_TLS_CERT) };

@@ -31,6 +31,8 @@ export interface ModelBehaviour {
   defaultSensitivity: EndpointingSensitivity;
   speechThresholdDbfs: number;
   minSpeechMs: number;
+  /** Caller speech over an audible reply, beyond minSpeechMs, before the model declares an interruption. */
+  bargeInDetectionMs: number;
   audioChunkMs: number;
   generationSpeed: number;
   sessionLimitMs: number;

@@ -60,6 +60,11 @@ export interface SimulatorOptions {
   defaultSensitivity?: EndpointingSensitivity;
   speechThresholdDbfs?: number;
   minSpeechMs?: number;
+  /**
+   * Extra caller speech (ms) over an audible reply before the model declares an interruption; default 0.
+   * A large value leaves barge-in to the bridge's own VAD, as with a model slow to notice.
+   */
+  bargeInDetectionMs?: number;
   /** Duration of each audioOutput chunk (default 100 ms). */
   audioChunkMs?: number;
   /** Audio generation speed, in multiples of real time (default 4). */
@@ -96,6 +101,7 @@ function behaviourFrom(options: SimulatorOptions): ModelBehaviour {
     defaultSensitivity: options.defaultSensitivity ?? "MEDIUM",
     speechThresholdDbfs: options.speechThresholdDbfs ?? DEFAULT_SPEECH_THRESHOLD_DBFS,
     minSpeechMs: options.minSpeechMs ?? DEFAULT_MIN_SPEECH_MS,
+    bargeInDetectionMs: options.bargeInDetectionMs ?? 0,
     audioChunkMs: options.audioChunkMs ?? 100,
     generationSpeed: options.generationSpeed ?? 4,
     sessionLimitMs: options.sessionLimitMs ?? DEFAULT_SESSION_LIMIT_MS,

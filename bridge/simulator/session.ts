@@ -38,6 +38,8 @@ export class SimSession {
   #declaredTools = new Set<string>();
   #endpointer: Endpointer | undefined;
   #lastVoicedArrivalMs = 0;
+  /** When the caller's current speech was first detected (null between turns). */
+  #speechStartArrivalMs: number | null = null;
   #reply: ReplyStream | undefined;
   #audioTurns = 0;
   #finishedTurns = 0;
@@ -189,17 +191,29 @@ export class SimSession {
     if (voiced) this.#lastVoicedArrivalMs = arrivalMs;
     for (const event of events) this.#onEndpointEvent(event, arrivalMs);
     const reply = this.#reply;
-    if (voiced && endpointer.inSpeech && reply && reply.phase !== "waiting" && reply.audible(arrivalMs)) {
+    const speakingLongEnough =
+      this.#speechStartArrivalMs !== null &&
+      arrivalMs - this.#speechStartArrivalMs >= this.#behaviour.bargeInDetectionMs;
+    if (
+      voiced &&
+      endpointer.inSpeech &&
+      speakingLongEnough &&
+      reply &&
+      reply.phase !== "waiting" &&
+      reply.audible(arrivalMs)
+    ) {
       if (reply.interrupt()) this.#log.debug("barge-in", { turn: reply.turn.index });
     }
   }
 
   #onEndpointEvent(event: EndpointEvent, arrivalMs: number): void {
     if (event.kind === "speech_start") {
+      this.#speechStartArrivalMs = arrivalMs;
       // The caller spoke again before the answer began: the model keeps listening.
       if (this.#reply?.phase === "waiting" && this.#reply.turn.trigger === "audio") this.#reply.interrupt();
       return;
     }
+    this.#speechStartArrivalMs = null;
     const speechMs = event.lastSpeechAudioMs - event.speechStartAudioMs;
     const transcript =
       this.#behaviour.catalogue?.recognise(event.envelopeDbfs) ?? placeholderTranscript(speechMs);
