@@ -71,14 +71,19 @@ export async function openBridgeSocket(
   token: string,
   timeoutMs: number,
 ): Promise<WebSocket> {
+  // The timeout covers the handshake only: an abort signal still armed later would tear down the socket.
+  const handshake = new AbortController();
+  const timer = setTimeout(() => handshake.abort(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
   let response: Response;
   try {
     response = await fetch(`${bridge.url}${bridgeMediaPath(callSid)}`, {
       headers: { ...bridgeHeaders(token), Upgrade: "websocket" },
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: handshake.signal,
     });
   } catch (cause) {
     throw new AppError("bridge_unavailable", `bridge ${bridge.id} did not answer the upgrade`, { cause });
+  } finally {
+    clearTimeout(timer);
   }
   const socket = response.webSocket;
   if (response.status !== 101 || !socket) {

@@ -336,6 +336,17 @@ describe("media relay", () => {
     expect(record.endReason).toBe("bridge_unavailable");
   });
 
+  it("keeps the bridge link open past the connection timeout (BRIDGE_TIMEOUT_MS)", async () => {
+    const { callSid, twilio, frames } = await startCall();
+    const bridgeId = await servingBridge(callSid);
+    await new Promise((resolve) => setTimeout(resolve, Number(edge.bindings.BRIDGE_TIMEOUT_MS) + 300));
+    twilio.send(frames.media(0));
+    await twilio.receivedAtLeast(1);
+    const log = await bridgeLog(bridgeId, callSid);
+    expect(log.connections.map((c) => c.closed)).toEqual([null]);
+    twilio.socket.close(1000, "done");
+  });
+
   it("refuses a second stream for the same call", async () => {
     const { callSid, twilio } = await startCall();
     await servingBridge(callSid);

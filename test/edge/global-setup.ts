@@ -255,7 +255,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       ]),
       BRIDGE_REGION: REGION,
       BRIDGE_HEALTH_CACHE_MS: "0",
-      BRIDGE_TIMEOUT_MS: "1000",
+      BRIDGE_TIMEOUT_MS: "500",
       LOG_LEVEL: "error",
     },
     bridges: bridges.map(({ id, url, region }) => ({ id, url, region })),
