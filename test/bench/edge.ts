@@ -1,0 +1,383 @@
+/**
+ * Edge benchmark: N concurrent Twilio-shaped calls (a 20 ms media frame each, every 20 ms) through local
+ * workerd (the bundled edge Worker in Miniflare) and each call's Durable Object to a Node echo bridge,
+ * against the same calls connected straight to the same echo bridge, in the same run. Prints the
+ * round-trip per frame (p50/p99) on both paths, the difference (what the edge adds) and workerd's CPU
+ * per call (from /proc). Figures only, no assertions.
+ *
+ *   npm run bench:edge -- [--calls 50] [--seconds 10] [--warmup 2] [--via direct|entry]
+ *
+ * The echo bridge (test/edge/fake-bridge.ts) runs in a child process so that it does not share an event
+ * loop with the load generator.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import twilio from "twilio";
+import WebSocket from "ws";
+import {
+  BRIDGE_PROTOCOL_HEADER,
+  BRIDGE_PROTOCOL_VERSION,
+  bridgeMediaPath,
+} from "../../shared/bridge-protocol.ts";
+import { signToken } from "../../shared/signed-token.ts";
+import { buildConnected, buildInboundMedia, buildStart } from "../../shared/twilio-media.ts";
+import { startFakeBridge } from "../edge/fake-bridge.ts";
+
+const SECRET = "bench-bridge-secret-0123456789abcdef-0001";
+const AUTH_TOKEN = "bench-twilio-auth-token-0001";
+const FRAME_MS = 20;
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+// ---- the echo bridge (child process role) ------------------------------------------------------------
+
+async function runEchoBridge(): Promise<void> {
+  const bridge = await startFakeBridge({ id: "echo", region: "bench", secret: SECRET });
+  process.stdout.write(`${JSON.stringify({ port: bridge.port })}\n`);
+  // The parent's IPC channel closes when it exits, however it exits.
+  process.on("disconnect", () => void bridge.close().then(() => process.exit(0)));
+}
+
+function startEchoBridge(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, "--role", "echo-bridge"], {
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`echo bridge exited (${code})`)));
+    child.stdout?.once("data", (data: Buffer) => {
+      const { port } = JSON.parse(data.toString()) as { port: number };
+      resolve({ child, url: `http://127.0.0.1:${port}` });
+    });
+  });
+}
+
+// ---- the edge in workerd --------------------------------------------------------------------------
+
+function bundleEdge(): { scriptPath: string; modulesRoot: string } {
+  const outdir = mkdtempSync(join(tmpdir(), "edge-bench-"));
+  const result = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir], {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", XDG_CONFIG_HOME: join(outdir, "xdg") },
+    encoding: "utf8",
+  });
+  if (result.status !== 0) throw new Error(`wrangler bundle failed:\n${result.stderr}`);
+  return { scriptPath: join(outdir, "index.js"), modulesRoot: outdir };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/**
+ * `direct`: the client talks to the edge Worker's own socket (as Cloudflare's front end would);
+ * `entry`: through Miniflare's dev entry Worker first (one more hop inside workerd, like `wrangler dev`).
+ */
+type EdgeRoute = "direct" | "entry";
+
+async function startEdge(bridgeUrl: string, route: EdgeRoute): Promise<{ mf: Miniflare; origin: string }> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: true,
+      ...bundleEdge(),
+      compatibilityDate: "2026-11-01",
+      compatibilityFlags: ["nodejs_compat"],
+      host: "127.0.0.1",
+      ...(route === "entry" ? { port } : { unsafeDirectSockets: [{ host: "127.0.0.1", port }] }),
+      durableObjects: {
+        CALL_SESSION: { className: "CallSession", useSQLite: true },
+        BRIDGE_REGISTRY: { className: "BridgeRegistry", useSQLite: true },
+        CALL_DIRECTORY: { className: "CallDirectory", useSQLite: true },
+      },
+      bindings: {
+        PUBLIC_BASE_URL: origin,
+        TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+        ADMIN_TOKEN: "bench-admin-token-000001",
+        BRIDGE_SECRET: SECRET,
+        BRIDGES: JSON.stringify([{ id: "echo", url: bridgeUrl, region: "bench" }]),
+        BRIDGE_REGION: "bench",
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "error",
+      },
+    }),
+  );
+  await mf.ready;
+  return { mf, origin };
+}
+
+/** workerd processes started by this process (Miniflare spawns one). */
+function workerdPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (comm.startsWith("workerd") && ppid === process.pid) pids.push(Number(entry));
+    } catch {
+      // The process went away while we looked.
+    }
+  }
+  return pids;
+}
+
+/** CPU time (user + system) of `pids`, in ms. */
+function cpuMs(pids: number[]): number {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / ticksPerSecond;
+}
+
+// ---- one simulated call ---------------------------------------------------------------------------
+
+function hex(bytes: number): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
+}
+
+interface CallRun {
+  socket: WebSocket;
+  latenciesMs: number[];
+  stop(): void;
+}
+
+/** Sends connected + start, then a media frame every 20 ms; measures each echo's round trip. */
+function runCall(
+  socket: WebSocket,
+  callSid: string,
+  token: string,
+  offsetMs: number,
+  measureFromMs: number,
+): CallRun {
+  const streamSid = `MZ${hex(16)}`;
+  const sentAt = new Map<string, number>();
+  const latenciesMs: number[] = [];
+  let sequence = 0;
+  let timer: NodeJS.Timeout | undefined;
+  socket.on("message", (data) => {
+    const text = data.toString();
+    if (!text.startsWith('{"event":"media"')) return;
+    const payload = (JSON.parse(text) as { media: { payload: string } }).media.payload;
+    const started = sentAt.get(payload);
+    if (started === undefined) return;
+    sentAt.delete(payload);
+    const now = performance.now();
+    if (started >= measureFromMs) latenciesMs.push(now - started);
+  });
+  socket.send(buildConnected());
+  socket.send(
+    buildStart({
+      sequenceNumber: 1,
+      streamSid,
+      accountSid: `AC${"0".repeat(32)}`,
+      callSid,
+      customParameters: { token },
+    }),
+  );
+  const payload = Buffer.alloc(160, 0xff);
+  const sendFrame = () => {
+    sequence++;
+    payload.writeUInt32BE(sequence, 0);
+    payload.write(callSid.slice(2, 10), 4, "hex");
+    const payloadBase64 = payload.toString("base64");
+    sentAt.set(payloadBase64, performance.now());
+    socket.send(
+      buildInboundMedia({
+        sequenceNumber: sequence + 1,
+        streamSid,
+        chunk: sequence,
+        timestampMs: sequence * FRAME_MS,
+        payloadBase64,
+      }),
+    );
+  };
+  const starter = setTimeout(() => {
+    timer = setInterval(sendFrame, FRAME_MS);
+  }, offsetMs);
+  return {
+    socket,
+    latenciesMs,
+    stop: () => {
+      clearTimeout(starter);
+      clearInterval(timer);
+      socket.close(1000, "bench done");
+    },
+  };
+}
+
+function open(url: string, headers: Record<string, string>): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers, perMessageDeflate: false });
+    socket.once("open", () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+async function directCall(bridgeUrl: string, offsetMs: number, measureFromMs: number): Promise<CallRun> {
+  const callSid = `CA${hex(16)}`;
+  const bridgeToken = await signToken(SECRET, {
+    purpose: "bridge",
+    subject: callSid,
+    expiresAtMs: Date.now() + 600_000,
+  });
+  const socket = await open(`${bridgeUrl.replace("http", "ws")}${bridgeMediaPath(callSid)}`, {
+    Authorization: `Bearer ${bridgeToken}`,
+    [BRIDGE_PROTOCOL_HEADER]: String(BRIDGE_PROTOCOL_VERSION),
+  });
+  return runCall(socket, callSid, "", offsetMs, measureFromMs);
+}
+
+async function edgeCall(origin: string, offsetMs: number, measureFromMs: number): Promise<CallRun> {
+  const callSid = `CA${hex(16)}`;
+  const params = {
+    AccountSid: `AC${"0".repeat(32)}`,
+    CallSid: callSid,
+    From: "+14155550100",
+    To: "+18005550100",
+  };
+  const response = await fetch(`${origin}/voice`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "X-Twilio-Signature": twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${origin}/voice`, params),
+    },
+    body: new URLSearchParams(params).toString(),
+  });
+  const twiml = await response.text();
+  const token = /<Parameter name="token" value="([^"]+)"\/>/.exec(twiml)?.[1];
+  const streamUrl = /<Stream url="([^"]+)"/.exec(twiml)?.[1];
+  if (!token || !streamUrl) throw new Error(`no stream in TwiML: ${twiml}`);
+  const socket = await open(streamUrl, {
+    "X-Twilio-Signature": twilio.getExpectedTwilioSignature(AUTH_TOKEN, streamUrl, {}),
+  });
+  return runCall(socket, callSid, token, offsetMs, measureFromMs);
+}
+
+// ---- phases and report ---------------------------------------------------------------------------
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+interface PhaseResult {
+  frames: number;
+  expected: number;
+  p50: number;
+  p99: number;
+  max: number;
+  cpuMs: number | null;
+}
+
+async function phase(
+  calls: number,
+  seconds: number,
+  warmupSeconds: number,
+  start: (offsetMs: number, measureFromMs: number) => Promise<CallRun>,
+  cpuPids: number[],
+): Promise<PhaseResult> {
+  const measureFromMs = performance.now() + warmupSeconds * 1000;
+  const runs = await Promise.all(
+    Array.from({ length: calls }, (_, i) => start((i * FRAME_MS) / calls, measureFromMs)),
+  );
+  await sleep(measureFromMs - performance.now());
+  const cpuBefore = cpuPids.length > 0 ? cpuMs(cpuPids) : null;
+  await sleep(seconds * 1000);
+  const cpuAfter = cpuPids.length > 0 ? cpuMs(cpuPids) : null;
+  for (const run of runs) run.stop();
+  await sleep(200);
+  const all = runs.flatMap((run) => run.latenciesMs).sort((a, b) => a - b);
+  return {
+    frames: all.length,
+    expected: Math.round((calls * seconds * 1000) / FRAME_MS),
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    max: all.at(-1) ?? Number.NaN,
+    cpuMs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      role: { type: "string" },
+      calls: { type: "string", default: "50" },
+      seconds: { type: "string", default: "10" },
+      warmup: { type: "string", default: "2" },
+      via: { type: "string", default: "direct" },
+    },
+  });
+  if (values.role === "echo-bridge") return runEchoBridge();
+  const calls = Number(values.calls);
+  const seconds = Number(values.seconds);
+  const warmup = Number(values.warmup);
+  const route: EdgeRoute = values.via === "entry" ? "entry" : "direct";
+
+  const bridge = await startEchoBridge();
+  const edge = await startEdge(bridge.url, route).catch((error: unknown) => {
+    bridge.child.disconnect();
+    throw error;
+  });
+  try {
+    const pids = workerdPids();
+    console.log(
+      `edge bench: ${calls} calls, a frame every ${FRAME_MS} ms, ${warmup} s warm-up + ${seconds} s measured`,
+    );
+    console.log(`workerd pid(s): ${pids.join(", ") || "not found"}; echo bridge: ${bridge.url}`);
+    const direct = await phase(
+      calls,
+      seconds,
+      warmup,
+      (offset, from) => directCall(bridge.url, offset, from),
+      [],
+    );
+    const viaEdge = await phase(
+      calls,
+      seconds,
+      warmup,
+      (offset, from) => edgeCall(edge.origin, offset, from),
+      pids,
+    );
+    console.log("");
+    console.log("path            frames (expected)   p50        p99        max");
+    for (const [name, r] of [
+      ["direct", direct],
+      ["via edge", viaEdge],
+    ] as const) {
+      console.log(
+        `${name.padEnd(15)} ${`${r.frames} (${r.expected})`.padEnd(19)} ${ms(r.p50).padEnd(10)} ${ms(r.p99).padEnd(10)} ${ms(r.max)}`,
+      );
+    }
+    console.log(
+      `added by the edge: p50 ${ms(viaEdge.p50 - direct.p50)}, p99 ${ms(viaEdge.p99 - direct.p99)} (target ≤ 0.5 / ≤ 3 ms)`,
+    );
+    if (viaEdge.cpuMs !== null) {
+      const perCallSecond = viaEdge.cpuMs / calls / seconds;
+      console.log(
+        `workerd CPU: ${ms(viaEdge.cpuMs / seconds)} per second for ${calls} calls = ${ms(perCallSecond)} per call-second (${(perCallSecond / 10).toFixed(2)} % of a core per call)`,
+      );
+    }
+  } finally {
+    await edge.mf.dispose();
+    bridge.child.disconnect();
+  }
+}
+
+await main();
