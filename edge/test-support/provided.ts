@@ -3,6 +3,9 @@
  * inside workerd: the Worker's bindings, the fake bridges, and reference values computed with the
  * `twilio` package (signatures, rendered TwiML).
  */
+/** Stands for the stream token (unknown until /voice answers) in the reference TwiML. */
+export const STREAM_TOKEN_PLACEHOLDER = "STREAM-TOKEN-PLACEHOLDER";
+
 export interface FakeBridgeInfo {
   id: string;
   url: string;
@@ -42,8 +45,8 @@ export interface EdgeTestContext {
   deadBridgeId: string;
   signatureVectors: SignatureVector[];
   twimlVectors: TwimlVector[];
-  /** A /voice request signed by the twilio package, for the route test. */
-  voiceRequest: { url: string; params: [string, string][]; signature: string };
+  /** A /voice request signed by the twilio package, and the TwiML VoiceResponse renders for it. */
+  voiceRequest: { url: string; params: [string, string][]; signature: string; twiml: string };
 }
 
 declare module "vitest" {

@@ -6,7 +6,12 @@
 import { createServer } from "node:net";
 import twilio from "twilio";
 import type { TestProject } from "vitest/node";
-import type { EdgeTestContext, SignatureVector, TwimlVector } from "../../edge/test-support/provided.ts";
+import {
+  type EdgeTestContext,
+  type SignatureVector,
+  STREAM_TOKEN_PLACEHOLDER,
+  type TwimlVector,
+} from "../../edge/test-support/provided.ts";
 import { type FakeBridge, startFakeBridge } from "./fake-bridge.ts";
 
 const AUTH_TOKEN = "test-twilio-auth-token-0001";
@@ -229,6 +234,16 @@ function twimlVectors(): TwimlVector[] {
   });
 }
 
+/** What VoiceResponse renders for /voice of this call, with STREAM_TOKEN_PLACEHOLDER for the token. */
+function voiceTwiml(callSid: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response
+    .connect()
+    .stream({ url: `wss://edge.test/media/${callSid}`, statusCallback: `${PUBLIC_BASE_URL}/stream-status` })
+    .parameter({ name: "token", value: STREAM_TOKEN_PLACEHOLDER });
+  return response.toString();
+}
+
 /** Must equal edge/twiml.ts APOLOGY_TEXT (the test checks the default apology against it). */
 const APOLOGY_TEXT = "Sorry, we cannot take your call right now. Please try again later. Goodbye.";
 
@@ -239,8 +254,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   ]);
   const dead = { id: "bridge-dead", url: `http://127.0.0.1:${await deadPort()}`, region: REGION };
   const elsewhere = { id: "bridge-elsewhere", url: "http://127.0.0.1:9", region: "elsewhere" };
+  const voiceCallSid = `CA${"e".repeat(32)}`;
   const voiceParams: [string, string][] = CALL_PARAMS.map(([name, value]) =>
-    name === "CallSid" ? [name, `CA${"e".repeat(32)}`] : [name, value],
+    name === "CallSid" ? [name, voiceCallSid] : [name, value],
   );
   const context: EdgeTestContext = {
     bindings: {
@@ -270,6 +286,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         `${PUBLIC_BASE_URL}/voice`,
         toTwilioParams(voiceParams),
       ),
+      twiml: voiceTwiml(voiceCallSid),
     },
   };
   project.provide("edge", context);
