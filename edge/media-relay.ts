@@ -8,20 +8,11 @@
  * connected/start/stop/dtmf/mark frames are parsed. Until the bridge is ready, Twilio's frames are held
  * (bounded); connected and start are kept for a replay on failover. Link decisions are in call-state.ts.
  */
-import {
-  type BridgeControl,
-  CONTROL_PREFIX,
-  closeCodeName,
-  parseBridgeControl,
-} from "../shared/bridge-protocol.ts";
+import { type BridgeControl, closeCodeName, parseBridgeControl } from "../shared/bridge-protocol.ts";
 import { describeError, errorCode } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
-import {
-  MAX_TWILIO_FRAME_CHARS,
-  parseTwilioInbound,
-  parseTwilioOutbound,
-  type TwilioStart,
-} from "../shared/twilio-media.ts";
+import { parseTwilioInbound, type TwilioStart } from "../shared/twilio-media.ts";
+import { BadFrames } from "./bad-frames.ts";
 import {
   INITIAL_LINK,
   type LinkEffect,
@@ -33,16 +24,10 @@ import {
   stepLink,
 } from "./call-state.ts";
 import type { BridgeEndpoint } from "./config.ts";
+import { checkBridgeFrame, checkTwilioFrame } from "./frame-checks.ts";
 
-/** Twilio's media frames start like this (Twilio writes `event` first); others take the parsing path. */
-const TWILIO_MEDIA_PREFIX = '{"event":"media",';
-/** The bridge's media frames (shared/twilio-media.ts buildMedia) start and end like this. */
-const OUTBOUND_MEDIA_PREFIX = '{"event":"media","streamSid":"';
-const OUTBOUND_MEDIA_SUFFIX = '"}}';
 /** Frames held while no bridge is ready: 10 s of 20 ms media. */
 export const MAX_HELD_FRAMES = 500;
-
-export type FrameSide = "twilio" | "bridge";
 
 /** What the relay needs from the call's Durable Object. */
 export interface RelayHost {
@@ -73,12 +58,12 @@ export class MediaRelay {
   #connectedFrame: string | null = null;
   #startFrame: string | null = null;
   #held: string[] = [];
-  /** Dropped frames since the last `takeBadFrames()`, by `side.reason`. */
-  #badFrames = new Map<string, number>();
+  readonly #badFrames: BadFrames;
 
   constructor(twilio: WebSocket, host: RelayHost, preferredBridgeId: string | null) {
     this.#twilio = twilio;
     this.#host = host;
+    this.#badFrames = new BadFrames(host.log);
     twilio.accept();
     twilio.addEventListener("message", (event) => this.#onTwilioMessage(event.data));
     twilio.addEventListener("close", (event) => {
@@ -95,13 +80,11 @@ export class MediaRelay {
 
   /** Bad-frame counts since the last call, for the call record; the relay starts counting afresh. */
   takeBadFrames(): Map<string, number> {
-    const counts = this.#badFrames;
-    this.#badFrames = new Map();
-    return counts;
+    return this.#badFrames.take();
   }
 
   peekBadFrames(): ReadonlyMap<string, number> {
-    return this.#badFrames;
+    return this.#badFrames.peek();
   }
 
   // ---- Twilio → bridge -------------------------------------------------------------------------------
@@ -111,19 +94,10 @@ export class MediaRelay {
       this.#bad("twilio", "binary_frame");
       return;
     }
-    if (data.length > MAX_TWILIO_FRAME_CHARS) {
-      this.#bad("twilio", "frame_too_large");
-      return;
-    }
-    if (data.startsWith(TWILIO_MEDIA_PREFIX)) {
-      if (data.charCodeAt(data.length - 1) !== 125 /* } */) {
-        this.#bad("twilio", "bad_json");
-        return;
-      }
-      this.#toBridge(data);
-      return;
-    }
-    this.#onTwilioEvent(data);
+    const verdict = checkTwilioFrame(data);
+    if (verdict === "media") this.#toBridge(data);
+    else if (verdict === "event") this.#onTwilioEvent(data);
+    else this.#bad("twilio", verdict);
   }
 
   #onTwilioEvent(frame: string): void {
@@ -207,27 +181,15 @@ export class MediaRelay {
       this.#bad("bridge", "binary_frame");
       return;
     }
-    if (data.startsWith(CONTROL_PREFIX)) {
-      this.#onControl(data);
-      return;
-    }
-    if (data.length > MAX_TWILIO_FRAME_CHARS) {
-      this.#bad("bridge", "frame_too_large");
-      return;
-    }
-    if (!(data.startsWith(OUTBOUND_MEDIA_PREFIX) && data.endsWith(OUTBOUND_MEDIA_SUFFIX))) {
+    const verdict = checkBridgeFrame(data);
+    if (verdict === "twilio") {
       try {
-        parseTwilioOutbound(data);
-      } catch (error) {
-        this.#bad("bridge", errorCode(error), describeError(error));
-        return;
+        this.#twilio.send(data);
+      } catch {
+        // Twilio's socket is closing; its close event ends the call.
       }
-    }
-    try {
-      this.#twilio.send(data);
-    } catch {
-      // Twilio's socket is closing; its close event ends the call.
-    }
+    } else if (verdict === "control") this.#onControl(data);
+    else this.#bad("bridge", verdict);
   }
 
   #onControl(frame: string): void {
@@ -370,13 +332,7 @@ export class MediaRelay {
     }
   }
 
-  #bad(side: FrameSide, reason: string, detail?: string): void {
-    const kind = `${side}.${reason}`;
-    const count = (this.#badFrames.get(kind) ?? 0) + 1;
-    this.#badFrames.set(kind, count);
-    // Log the 1st, 10th, 100th… of a kind: a flood of bad frames must not become a flood of log lines.
-    if (/^10*$/.test(String(count))) {
-      this.#host.log.warn("frame dropped", { code: reason, side, count, detail });
-    }
+  #bad(side: "twilio" | "bridge", reason: string, detail?: string): void {
+    this.#badFrames.count(side, reason, detail);
   }
 }
