@@ -33,6 +33,8 @@ export interface ModelBehaviour {
   minSpeechMs: number;
   /** Caller speech over an audible reply, beyond minSpeechMs, before the model declares an interruption. */
   bargeInDetectionMs: number;
+  /** Caller speech over a reply shorter than this, which did not interrupt it, is a back-channel. */
+  backchannelMaxMs: number;
   audioChunkMs: number;
   generationSpeed: number;
   sessionLimitMs: number;

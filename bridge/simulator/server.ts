@@ -65,6 +65,8 @@ export interface SimulatorOptions {
    * A large value leaves barge-in to the bridge's own VAD, as with a model slow to notice.
    */
   bargeInDetectionMs?: number;
+  /** Caller speech over a still-playing reply shorter than this is a back-channel, not a turn; default 600. */
+  backchannelMaxMs?: number;
   /** Duration of each audioOutput chunk (default 100 ms). */
   audioChunkMs?: number;
   /** Audio generation speed, in multiples of real time (default 4). */
@@ -102,6 +104,7 @@ function behaviourFrom(options: SimulatorOptions): ModelBehaviour {
     speechThresholdDbfs: options.speechThresholdDbfs ?? DEFAULT_SPEECH_THRESHOLD_DBFS,
     minSpeechMs: options.minSpeechMs ?? DEFAULT_MIN_SPEECH_MS,
     bargeInDetectionMs: options.bargeInDetectionMs ?? 0,
+    backchannelMaxMs: options.backchannelMaxMs ?? 600,
     audioChunkMs: options.audioChunkMs ?? 100,
     generationSpeed: options.generationSpeed ?? 4,
     sessionLimitMs: options.sessionLimitMs ?? DEFAULT_SESSION_LIMIT_MS,

@@ -40,6 +40,8 @@ export class SimSession {
   #lastVoicedArrivalMs = 0;
   /** When the caller's current speech was first detected (null between turns). */
   #speechStartArrivalMs: number | null = null;
+  /** Whether the caller's current speech began while a reply was audible. */
+  #speechOverReply = false;
   #reply: ReplyStream | undefined;
   #audioTurns = 0;
   #finishedTurns = 0;
@@ -209,12 +211,22 @@ export class SimSession {
   #onEndpointEvent(event: EndpointEvent, arrivalMs: number): void {
     if (event.kind === "speech_start") {
       this.#speechStartArrivalMs = arrivalMs;
+      const playing = this.#reply;
+      this.#speechOverReply =
+        playing !== undefined && playing.phase !== "waiting" && playing.audible(arrivalMs);
       // The caller spoke again before the answer began: the model keeps listening.
       if (this.#reply?.phase === "waiting" && this.#reply.turn.trigger === "audio") this.#reply.interrupt();
       return;
     }
     this.#speechStartArrivalMs = null;
     const speechMs = event.lastSpeechAudioMs - event.speechStartAudioMs;
+    // A short sound over a reply that is still playing ("mm-hm") is a back-channel, not a turn.
+    const overReply = this.#speechOverReply;
+    this.#speechOverReply = false;
+    if (overReply && speechMs < this.#behaviour.backchannelMaxMs && this.#reply?.audible(arrivalMs)) {
+      this.#log.debug("back-channel", { speechMs });
+      return;
+    }
     const transcript =
       this.#behaviour.catalogue?.recognise(event.envelopeDbfs) ?? placeholderTranscript(speechMs);
     this.#reply?.interrupt();

@@ -51,7 +51,11 @@ export type CallStep =
   | { kind: "waitForReply"; quietMs?: number; timeoutMs?: number }
   /** Waits until the caller has heard `afterHeardMs` of a reply, then talks over it. */
   | { kind: "bargeIn"; utterance: Utterance; afterHeardMs: number; timeoutMs?: number }
-  | { kind: "dtmf"; digit: string };
+  | { kind: "dtmf"; digit: string }
+  /** Sends a text frame as is (a test of what the far end does with frames Twilio would never send). */
+  | { kind: "raw"; frame: string }
+  /** Runs something in the middle of the call (e.g. kills a bridge). */
+  | { kind: "do"; action: (call: CallIdentity) => Promise<void> };
 
 export interface TurnResult {
   label: string;
@@ -289,7 +293,18 @@ class StreamSession {
           await this.#waitHeard(step.afterHeardMs, step.timeoutMs ?? 15_000);
           await this.#say(step.utterance, { clearMs: null, heardAfterOnsetMs: 0 });
           break;
-        case "dtmf":
+        case "dtmf": {
+          // A key press is a turn of its own: the reply that follows belongs to it.
+          const sentMs = nowMs();
+          this.#currentTurn = {
+            label: `dtmf ${step.digit}`,
+            speechOnsetMs: sentMs,
+            speechEndMs: sentMs,
+            firstReplyFrameMs: null,
+            firstHeardMs: null,
+            bargeIn: null,
+          };
+          this.#result.turns.push(this.#currentTurn);
           this.#send(
             buildDtmf({
               sequenceNumber: this.#nextSequence(),
@@ -298,6 +313,15 @@ class StreamSession {
             }),
           );
           break;
+        }
+        case "raw":
+          this.#send(step.frame);
+          break;
+        case "do":
+          await step.action(this.#identity);
+          break;
+        default:
+          step satisfies never;
       }
     }
   }
