@@ -44,6 +44,18 @@ describe("Uplink", () => {
     expect(level).toBeGreaterThan(8000 / Math.SQRT2 - 300);
     expect(level).toBeLessThan(8000 / Math.SQRT2 + 300);
   });
+
+  it("gathers frames into one audioInput when asked to", () => {
+    const uplink = new Uplink(8000, 2);
+    const frame = (value: number) => Buffer.alloc(160, value).toString("base64");
+    expect(uplink.convert(frame(0x10)).modelBase64).toBeNull();
+    const joined = uplink.convert(frame(0x20)).modelBase64!;
+    const samples = pcm16FromLittleEndianBytes(new Uint8Array(Buffer.from(joined, "base64")));
+    expect(samples.length).toBe(320);
+    expect(samples[0]).toBe(mulawToPcm16(new Uint8Array([0x10]))[0]);
+    expect(samples[319]).toBe(mulawToPcm16(new Uint8Array([0x20]))[0]);
+    expect(uplink.convert(frame(0x30)).modelBase64).toBeNull();
+  });
 });
 
 describe("Downlink", () => {

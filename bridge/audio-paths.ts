@@ -36,18 +36,25 @@ export function pcm16FromLittleEndianBytes(bytes: Uint8Array): Int16Array {
 export interface UplinkChunk {
   /** The caller's audio at 8 kHz (for the VAD). */
   pcm8k: Int16Array;
-  /** base64 16-bit LE PCM at the model's input rate (the audioInput content). */
-  modelBase64: string;
+  /**
+   * base64 16-bit LE PCM at the model's input rate: an audioInput's content, once `framesPerAudioInput`
+   * frames have gathered (null while they gather).
+   */
+  modelBase64: string | null;
 }
 
 export class Uplink {
   readonly #resampler: Resampler | null;
+  readonly #framesPerAudioInput: number;
+  #gathered: Uint8Array[] = [];
 
-  constructor(modelInputRateHz: number) {
+  /** `framesPerAudioInput`: Twilio frames per audioInput (1 = each 20 ms frame is sent at once). */
+  constructor(modelInputRateHz: number, framesPerAudioInput = 1) {
     this.#resampler =
       modelInputRateHz === MULAW_SAMPLE_RATE_HZ
         ? null
         : new Resampler(MULAW_SAMPLE_RATE_HZ, modelInputRateHz);
+    this.#framesPerAudioInput = Math.max(1, Math.floor(framesPerAudioInput));
   }
 
   /** One Twilio media payload (base64 μ-law) → PCM for the VAD and audioInput content for the model. */
@@ -61,10 +68,17 @@ export class Uplink {
       this.#resampler.process(pcm8k, modelPcm);
     }
     const bytes = pcm16LittleEndianBytes(modelPcm);
-    return {
-      pcm8k,
-      modelBase64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64"),
-    };
+    if (this.#framesPerAudioInput === 1) {
+      return {
+        pcm8k,
+        modelBase64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64"),
+      };
+    }
+    this.#gathered.push(bytes);
+    if (this.#gathered.length < this.#framesPerAudioInput) return { pcm8k, modelBase64: null };
+    const joined = Buffer.concat(this.#gathered);
+    this.#gathered = [];
+    return { pcm8k, modelBase64: joined.toString("base64") };
   }
 }
 

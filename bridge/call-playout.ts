@@ -16,12 +16,22 @@ export class CallPlayout {
   #streamSid: string | null = null;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  #dueMs = 0;
+  readonly #onLateTick: ((latenessMs: number) => void) | undefined;
 
-  constructor(args: { playback: Playback; link: EdgeLink; voice: CallerVoice; now: () => number }) {
+  constructor(args: {
+    playback: Playback;
+    link: EdgeLink;
+    voice: CallerVoice;
+    now: () => number;
+    /** Measurement hook: how late each timer-driven tick ran. */
+    onLateTick?: (latenessMs: number) => void;
+  }) {
     this.#playback = args.playback;
     this.#link = args.link;
     this.#voice = args.voice;
     this.#now = args.now;
+    this.#onLateTick = args.onLateTick;
   }
 
   get streamSid(): string | null {
@@ -60,8 +70,17 @@ export class CallPlayout {
       firstFrameSentMs ??= this.#now();
     }
     const nextMs = this.#playback.nextTickMs();
-    if (nextMs !== null) this.#timer = setTimeout(() => this.pump(), Math.max(0, nextMs - this.#now()));
+    if (nextMs !== null) {
+      this.#dueMs = nextMs;
+      this.#timer = setTimeout(() => this.#tick(), Math.max(0, nextMs - this.#now()));
+    }
     return firstFrameSentMs;
+  }
+
+  #tick(): void {
+    this.#timer = null;
+    this.#onLateTick?.(Math.max(0, this.#now() - this.#dueMs));
+    this.pump();
   }
 
   /** Barge-in: Twilio drops what it buffered (and echoes the pending marks). Returns when, if sent. */

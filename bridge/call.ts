@@ -32,11 +32,19 @@ import type { CallEndpoint, CallEndReason, EdgeLink } from "./server.ts";
 import { runTool, toolResultContent } from "./tools.ts";
 import type { TurnRecord } from "./turn-record.ts";
 
-/** Optional measurement hooks (benchmark). */
+/** Optional measurement hooks (the benchmark); every time is on the call's clock. */
 export interface CallProbe {
-  uplink(receivedMs: number, sentMs: number): void;
-  /** Model audio received → first frame of it released towards Twilio, when pacing did not hold it. */
-  downlink(receivedMs: number, sentMs: number): void;
+  /** A caller frame that arrived at `receivedMs` was queued as audioInput for session `sessionKey`. */
+  uplink(sessionKey: string, receivedMs: number, queuedMs: number): void;
+  /**
+   * Model audio that arrived at `receivedMs` was converted and queued for playback by `queuedMs`;
+   * `firstFrameSentMs` when it was the start of a reply and its first frame left at once.
+   */
+  downlink(receivedMs: number, queuedMs: number, firstFrameSentMs: number | null): void;
+  /** A playback tick ran this late after the moment it was due. */
+  pacing(latenessMs: number): void;
+  /** The call ended; its playback ran dry this many times while holding audio. */
+  ended(underruns: number): void;
 }
 
 export interface CallOptions {
@@ -84,16 +92,18 @@ export class Call implements CallEndpoint {
     this.#log = options.logger;
     this.#now = options.now ?? preciseNowMs;
     const { config } = options;
-    this.#uplink = new Uplink(config.model.inputSampleRateHz);
+    this.#uplink = new Uplink(config.model.inputSampleRateHz, config.model.audioInputMs / 20);
     this.#downlink = new Downlink(config.model.outputSampleRateHz);
     this.#playback = new Playback({ leadMs: config.playbackLeadMs });
     this.#bargeIn = new BargeInDetector(config.bargeIn);
     this.#replies = new ModelReplies();
+    const probe = options.probe;
     this.#playout = new CallPlayout({
       playback: this.#playback,
       link: options.link,
       voice: options.voice,
       now: this.#now,
+      ...(probe ? { onLateTick: (latenessMs: number) => probe.pacing(latenessMs) } : {}),
     });
   }
 
@@ -246,7 +256,9 @@ export class Call implements CallEndpoint {
     if (!turn) return;
     turn.timings.firstModelAudioMs ??= receivedMs;
     this.#playback.addAudio(this.#downlink.convert(pcm));
-    this.#pump(receivedMs);
+    const queuedMs = this.#now();
+    const firstFrameSentMs = this.#pump();
+    this.#o.probe?.downlink(receivedMs, queuedMs, firstFrameSentMs);
   }
 
   #onToolUse(toolName: string, toolUseId: string, input: string): void {
@@ -289,10 +301,12 @@ export class Call implements CallEndpoint {
 
   #onCallerAudio(payloadBase64: string, receivedMs: number): void {
     const chunk = this.#uplink.convert(payloadBase64);
-    this.#session?.sendAudio(chunk.modelBase64);
-    const sentMs = this.#now();
-    this.#lastAudioInputSentMs = sentMs;
-    this.#o.probe?.uplink(receivedMs, sentMs);
+    if (chunk.modelBase64 !== null) {
+      this.#session?.sendAudio(chunk.modelBase64);
+      const sentMs = this.#now();
+      this.#lastAudioInputSentMs = sentMs;
+      this.#o.probe?.uplink(this.#session?.key ?? "", receivedMs, sentMs);
+    }
     const playing = this.#playback.isPlaying(receivedMs);
     for (const change of this.#o.voice.push(chunk.pcm8k, receivedMs)) {
       if (change.kind === "onset") this.#bargeIn.speechOnset(change.atMs);
@@ -332,15 +346,15 @@ export class Call implements CallEndpoint {
 
   // ---- playback -----------------------------------------------------------------------------------------
 
-  /** Releases the frames that are due; notes when a reply's first frame left (and the probe's figure). */
-  #pump(audioReceivedMs?: number): void {
+  /** Releases the frames that are due; notes when a reply's first frame left. */
+  #pump(): number | null {
     const firstFrameSentMs = this.#playout.pump();
-    if (firstFrameSentMs === null) return;
-    if (audioReceivedMs !== undefined) this.#o.probe?.downlink(audioReceivedMs, firstFrameSentMs);
+    if (firstFrameSentMs === null) return null;
     const turn = this.#turns.current;
     if (turn?.replyStarted && turn.timings.firstFrameSentMs === undefined) {
       turn.timings.firstFrameSentMs = firstFrameSentMs;
     }
+    return firstFrameSentMs;
   }
 
   #onMark(name: string): void {
@@ -367,6 +381,7 @@ export class Call implements CallEndpoint {
   async #finish(reason: CallEndReason): Promise<void> {
     this.#playout.stop();
     if (this.#hangupTimer) clearTimeout(this.#hangupTimer);
+    this.#o.probe?.ended(this.#playback.underruns);
     this.#log.info("call ending", { reason: reason.kind, turns: this.#turns.count });
     if (this.#o.link.open) {
       // The caller hung up mid-reply (or the bridge closes): record what was heard of unfinished turns.

@@ -31,6 +31,7 @@ describe("parseBridgeConfig", () => {
     expect(config.model.endpointingSensitivity).toBe("MEDIUM");
     expect(config.model.inputSampleRateHz).toBe(8000);
     expect(config.model.outputSampleRateHz).toBe(8000);
+    expect(config.model.audioInputMs).toBe(20);
     expect(config.playbackLeadMs).toBe(100);
     expect(config.bargeIn).toEqual({ vadEnabled: true, minSpeechMs: 400 });
     expect(config.logLevel).toBe("info");
@@ -53,6 +54,7 @@ describe("parseBridgeConfig", () => {
       NOVA_ENDPOINTING: "HIGH",
       NOVA_INPUT_SAMPLE_RATE_HZ: "16000",
       NOVA_OUTPUT_SAMPLE_RATE_HZ: "24000",
+      NOVA_AUDIO_INPUT_MS: "40",
       NOVA_MAX_TOKENS: "500",
       NOVA_TEMPERATURE: "0.2",
       NOVA_TOP_P: "0.5",
@@ -79,6 +81,7 @@ describe("parseBridgeConfig", () => {
         endpointingSensitivity: "HIGH",
         inputSampleRateHz: 16000,
         outputSampleRateHz: 24000,
+        audioInputMs: 40,
         maxTokens: 500,
         temperature: 0.2,
         topP: 0.5,

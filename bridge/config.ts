@@ -12,6 +12,7 @@ import { BUILT_IN_TOOL_NAMES, type BuiltInToolName } from "./tools.ts";
 
 export const MODEL_SAMPLE_RATES_HZ = [8000, 16000, 24000] as const;
 export type ModelSampleRateHz = (typeof MODEL_SAMPLE_RATES_HZ)[number];
+export const AUDIO_INPUT_MS = [20, 40, 60, 80, 100] as const;
 export const ENDPOINTING_SENSITIVITIES = ["HIGH", "MEDIUM", "LOW"] as const;
 export type EndpointingSensitivity = (typeof ENDPOINTING_SENSITIVITIES)[number];
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -42,6 +43,11 @@ export interface ModelConfig {
   endpointingSensitivity: EndpointingSensitivity;
   inputSampleRateHz: ModelSampleRateHz;
   outputSampleRateHz: ModelSampleRateHz;
+  /**
+   * Caller audio per audioInput event: 20 ms sends each Twilio frame at once (lowest latency); 40 ms halves
+   * the AWS SDK's per-event signing cost at the price of 20 ms on every other frame.
+   */
+  audioInputMs: (typeof AUDIO_INPUT_MS)[number];
   maxTokens: number;
   temperature: number;
   topP: number;
@@ -95,6 +101,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: "NOVA_ENDPOINTING", meaning: "turn-end sensitivity HIGH|MEDIUM|LOW", defaultValue: "MEDIUM" },
   { name: "NOVA_INPUT_SAMPLE_RATE_HZ", meaning: "caller audio rate to the model", defaultValue: "8000" },
   { name: "NOVA_OUTPUT_SAMPLE_RATE_HZ", meaning: "model audio rate", defaultValue: "8000" },
+  { name: "NOVA_AUDIO_INPUT_MS", meaning: "caller audio per audioInput event (20-100)", defaultValue: "20" },
   { name: "NOVA_MAX_TOKENS", meaning: "inference maxTokens", defaultValue: "1024" },
   { name: "NOVA_TEMPERATURE", meaning: "inference temperature", defaultValue: "0.7" },
   { name: "NOVA_TOP_P", meaning: "inference topP", defaultValue: "0.9" },
@@ -236,6 +243,7 @@ export function parseBridgeConfig(
     endpointingSensitivity: oneOf(env, "NOVA_ENDPOINTING", ENDPOINTING_SENSITIVITIES, "MEDIUM", problems),
     inputSampleRateHz: oneOf(env, "NOVA_INPUT_SAMPLE_RATE_HZ", MODEL_SAMPLE_RATES_HZ, 8000, problems),
     outputSampleRateHz: oneOf(env, "NOVA_OUTPUT_SAMPLE_RATE_HZ", MODEL_SAMPLE_RATES_HZ, 8000, problems),
+    audioInputMs: oneOf(env, "NOVA_AUDIO_INPUT_MS", AUDIO_INPUT_MS, 20, problems),
     maxTokens: integer(env, "NOVA_MAX_TOKENS", 1024, 1, 10_000, problems),
     temperature: decimal(env, "NOVA_TEMPERATURE", 0.7, 0, 1, problems),
     topP: decimal(env, "NOVA_TOP_P", 0.9, 0, 1, problems),

@@ -12,6 +12,7 @@ import {
 } from "../shared/bridge-protocol.ts";
 import { AppError, describeError, errorCode } from "../shared/errors.ts";
 import { MAX_TWILIO_FRAME_CHARS, parseTwilioInbound, type TwilioInbound } from "../shared/twilio-media.ts";
+import { parseTwilioMediaFast } from "./twilio-media-fast.ts";
 
 export type EdgeFrame =
   | { kind: "twilio"; message: TwilioInbound }
@@ -36,6 +37,10 @@ export function classifyEdgeFrame(data: string | Uint8Array, isBinary: boolean):
   const limit = control ? MAX_CONTROL_FRAME_CHARS : MAX_TWILIO_FRAME_CHARS;
   if (data.length > limit) {
     return invalid(new AppError("frame_too_large", `frame of ${data.length} characters exceeds ${limit}`));
+  }
+  if (!control) {
+    const media = parseTwilioMediaFast(data);
+    if (media) return { kind: "twilio", message: media };
   }
   try {
     return control

@@ -18,6 +18,8 @@ import { toolSpecs } from "./tools.ts";
 export interface ModelSession {
   /** Whether the stream was opened ahead of the call (pool or pre-warm). */
   readonly warm: boolean;
+  /** Names the stream in logs and measurements (the prompt name). */
+  readonly key: string;
   /** Starts the conversation: system prompt and tools are the session's; history goes before audio. */
   start(options: { history: readonly HistoryEntry[]; instruction: string | null }): void;
   sendAudio(pcmBase64: string): void;
@@ -102,6 +104,10 @@ export class NovaModelSession implements ModelSession {
       { client: args.client, logger: args.logger, now: args.now },
     );
     return new NovaModelSession(session, args.warm, args.logger, args.now);
+  }
+
+  get key(): string {
+    return this.#session.promptName;
   }
 
   /** Whether the stream is still usable (a pre-warmed one may have failed while it waited). */

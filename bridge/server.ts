@@ -120,7 +120,7 @@ export class BridgeServer<Warm> {
   constructor(options: BridgeServerOptions<Warm>) {
     this.#options = options;
     this.#log = options.logger;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_FRAME_CHARS * 4 });
     this.#http = createServer((request, response) => {
       this.#route(request, response).catch((error: unknown) => this.#answerError(response, error));
