@@ -1,9 +1,11 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import type {} from "./edge/test-support/provided.ts";
+import { SummaryReporter } from "./test/summary-reporter.ts";
 
 export default defineConfig({
   test: {
+    reporters: ["default", new SummaryReporter()],
     projects: [
       {
         plugins: [
