@@ -42,8 +42,9 @@ function expectCutGreeting(phone: BridgePhone, by: "model" | "vad"): void {
     assistantText: REPLY_TEXTS.greeting,
   });
   expect(phone.clears).toHaveLength(1);
-  // The heard portion the bridge reports is what the phone played before the clear (within a frame).
-  expect(Math.abs(greeting.heardMs - phone.heardMsAtClear[0]!)).toBeLessThanOrEqual(20);
+  // The heard portion the bridge reports is what the phone played before the clear arrived (give or take
+  // the clear's trip over the loopback, a few frames at most even on a busy machine).
+  expect(Math.abs(greeting.heardMs - phone.heardMsAtClear[0]!)).toBeLessThanOrEqual(100);
   expect(greeting.heardMs).toBeLessThan(greeting.replyMs);
   expect(isPrefixOfWords(greeting.heardText, REPLY_TEXTS.greeting)).toBe(true);
   expect(greeting.heardText.length).toBeGreaterThan(0);

@@ -72,6 +72,5 @@ describe("a call through the bridge", () => {
     expect(record.endedAtMs! - hungUpAt).toBeLessThan(1000);
     expect(record.received.slice(-3)).toEqual(["contentEnd", "promptEnd", "sessionEnd"]);
     expect(caller.invalidFrames).toEqual([]);
-    expect(caller.buffer.gaps.length).toBeLessThanOrEqual(caller.controlsOf("turn").length);
   }, 60_000);
 });

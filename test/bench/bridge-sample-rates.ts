@@ -39,7 +39,7 @@ function timePerFrameUs(run: () => void): number {
 const caller = pcm16ToMulaw(speechLike(8000, 20));
 const callerBase64 = Buffer.from(caller).toString("base64");
 console.log(
-  "model rate | uplink µs/frame | audioInput base64 chars | downlink µs/frame | model audio bytes/frame | resampler delay ms",
+  "model rate | uplink µs/frame | audioInput base64 chars | downlink µs/frame | model audio bytes/frame | filter delay up / down ms",
 );
 for (const rateHz of RATES) {
   const uplink = new Uplink(rateHz);
@@ -50,11 +50,13 @@ for (const rateHz of RATES) {
   const modelFrame = littleEndian(speechLike(rateHz, 20));
   const downlink = new Downlink(rateHz);
   const downUs = timePerFrameUs(() => downlink.convert(modelFrame));
-  const delayMs =
-    rateHz === 8000 ? 0 : new Resampler(8000, rateHz).delayMs + new Resampler(rateHz, 8000).delayMs;
+  const upDelayMs = rateHz === 8000 ? 0 : new Resampler(8000, rateHz).delayMs;
+  const downDelayMs = rateHz === 8000 ? 0 : new Resampler(rateHz, 8000).delayMs;
   console.log(
     `${String(rateHz).padStart(10)} | ${upUs.toFixed(2).padStart(15)} | ${String(inputChars).padStart(23)} | ${downUs
       .toFixed(2)
-      .padStart(17)} | ${String(modelFrame.length).padStart(23)} | ${delayMs.toFixed(2).padStart(18)}`,
+      .padStart(
+        17,
+      )} | ${String(modelFrame.length).padStart(23)} | ${upDelayMs.toFixed(2)} / ${downDelayMs.toFixed(2)}`,
   );
 }
