@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 /**
  * A bridge and the Nova Sonic simulator, both in-process on free ports, wired through the real AWS SDK
  * over HTTP/2 with SigV4 credentials the simulator verifies. Model latency and the turn-end pause are
@@ -8,24 +9,14 @@ import { parseBridgeConfig } from "../bridge/config.ts";
 import { type RunningBridge, type StartBridgeOptions, startBridge } from "../bridge/main.ts";
 import { createNovaClient } from "../bridge/nova/client.ts";
 import { type NovaSimulator, type SimulatorOptions, startNovaSimulator } from "../bridge/simulator/server.ts";
-import { UtteranceCatalogue } from "../bridge/simulator/transcripts.ts";
 import { Logger, type LogLevel } from "../shared/log.ts";
-import { loadAudioFixtures } from "./fixtures/fixtures.ts";
 
 export const TEST_SECRET = "bridge-test-secret-0123456789";
 const CREDENTIALS = { accessKeyId: "AKIDBRIDGETEST", secretAccessKey: "bridge-test-aws-secret" };
 const REGION = "us-east-1";
 
 /** The simulator "recognises" the caller fixtures by their energy envelope (it cannot do speech recognition). */
-export function fixtureCatalogue(): UtteranceCatalogue {
-  const catalogue = new UtteranceCatalogue();
-  for (const fixture of loadAudioFixtures()) {
-    if (fixture.kind !== "speech") continue;
-    const pcm = fixture.pcm;
-    catalogue.learn(fixture.text, new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength), 8000);
-  }
-  return catalogue;
-}
+export const FIXTURE_MANIFEST = fileURLToPath(new URL("./fixtures/audio/manifest.json", import.meta.url));
 
 export interface BridgeStack {
   bridge: RunningBridge;
@@ -51,7 +42,7 @@ export async function startBridgeStack(options: StackOptions = {}): Promise<Brid
     region: REGION,
     modelLatency: { medianMs: 20, p95Ms: 40 },
     pauseMsBySensitivity: { HIGH: 400, MEDIUM: 400, LOW: 400 },
-    catalogue: fixtureCatalogue(),
+    utteranceManifest: FIXTURE_MANIFEST,
     seed: 11,
     logger: new Logger({}, { level: "error" }),
     ...options.simulator,
