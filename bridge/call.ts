@@ -109,7 +109,10 @@ export class Call implements CallEndpoint {
 
   handleTwilio(message: TwilioInbound, receivedMs: number): void {
     if (this.#ending) return;
-    if (!this.#session) this.#startSession([], this.#o.config.model.greetingInstruction);
+    // The conversation starts with the stream (a `resume` may still come right after `connected`).
+    if (!this.#session && message.event !== "connected") {
+      this.#startSession([], this.#o.config.model.greetingInstruction);
+    }
     switch (message.event) {
       case "connected":
         return;

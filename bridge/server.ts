@@ -277,17 +277,16 @@ export class BridgeServer<Warm> {
             closeCode: closeCodeName(frame.closeCode),
           });
           void endpoint.end({ kind: "protocol-error", code: frame.closeCode, error: frame.error });
-          socket.close(frame.closeCode, frame.error.message.slice(0, 120));
+          socket.close(frame.closeCode, closeReason(frame.error.message));
         }
       } catch (error) {
-        // A bug in one call's handling ends that call, not the process.
+        // A frame out of order ends its call with PROTOCOL_ERROR; a bug ends the call, never the process.
+        const outOfOrder = error instanceof AppError && error.code === "bad_frame";
+        const closeCode = outOfOrder ? BridgeCloseCode.PROTOCOL_ERROR : BridgeCloseCode.CALL_FAILED;
+        if (outOfOrder) this.#stats.malformedFrames++;
         log.error("call handler failed", { code: errorCode(error), error: describeError(error) });
-        void endpoint.end({
-          kind: "protocol-error",
-          code: BridgeCloseCode.CALL_FAILED,
-          error: asAppError(error),
-        });
-        socket.close(BridgeCloseCode.CALL_FAILED, "call failed");
+        void endpoint.end({ kind: "protocol-error", code: closeCode, error: asAppError(error) });
+        socket.close(closeCode, outOfOrder ? closeReason(describeError(error)) : "call failed");
       }
     });
     socket.on("error", (error) => log.warn("edge socket error", { error: describeError(error) }));
@@ -376,6 +375,13 @@ export class BridgeServer<Warm> {
         `connection: close\r\n\r\n${body}`,
     );
   }
+}
+
+/** A WebSocket close reason must fit in 123 bytes of UTF-8. */
+function closeReason(text: string): string {
+  let reason = text.slice(0, 123);
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
 }
 
 function asAppError(error: unknown): AppError {

@@ -11,6 +11,7 @@ import {
   BRIDGE_PROTOCOL_VERSION,
   BridgeCloseCode,
   bridgeMediaPath,
+  buildResume,
   parseBridgeHealth,
 } from "../shared/bridge-protocol.ts";
 import { signToken } from "../shared/signed-token.ts";
@@ -165,6 +166,19 @@ describe("bridge server", () => {
       phone.sendRaw(frame);
       expect(await phone.closed).toBe(code);
     }
+    // A resume once the conversation has started is out of order.
+    const late = await BridgePhone.connect({ baseUrl: stack.bridge.url, secret: TEST_SECRET });
+    late.start();
+    late.sendRaw(
+      buildResume({
+        callSid: late.callSid,
+        reason: "failover",
+        history: [],
+        turnsCompleted: 0,
+        callStartedAtMs: 0,
+      }),
+    );
+    expect(await late.closed).toBe(BridgeCloseCode.PROTOCOL_ERROR);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(stack.bridge.server.health().activeCalls).toBe(0);
   });
