@@ -1,5 +1,5 @@
 /**
- * `npm run bench:bridge [-- --calls 100 --seconds 30 --input-rate 8000 --output-rate 8000 --audio-input-ms 20]`
+ * `npm run bench:bridge [-- --calls 100 --seconds 30 --input-rate 8000 --output-rate 8000 --audio-input-ms 20 --lead-ms 100]`
  *
  * N concurrent calls straight into one bridge (the edge left out) against the Nova Sonic simulator. The
  * bridge runs in a child process so that its CPU and memory are its own; the phones (Twilio stand-ins
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     "input-rate": { type: "string", default: "8000" },
     "output-rate": { type: "string", default: "8000" },
     "audio-input-ms": { type: "string", default: "20" },
+    "lead-ms": { type: "string", default: "100" },
   },
 });
 const CALLS = Number(values.calls);
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
     NOVA_INPUT_SAMPLE_RATE_HZ: values["input-rate"],
     NOVA_OUTPUT_SAMPLE_RATE_HZ: values["output-rate"],
     NOVA_AUDIO_INPUT_MS: values["audio-input-ms"],
+    PLAYBACK_LEAD_MS: values["lead-ms"],
     LOG_LEVEL: "warn",
     BENCH_SIM_URL: simulator.url,
   };
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
   const turns = phones.reduce((sum, phone) => sum + phone.controlsOf("turn").length, 0);
   const errors = phones.reduce((sum, phone) => sum + phone.controlsOf("error").length, 0);
   console.log(
-    `bridge bench: ${report.activeCalls} concurrent calls, ${(report.wallMs / 1000).toFixed(1)} s measured, model rates in ${values["input-rate"]} / out ${values["output-rate"]} Hz, ${values["audio-input-ms"]} ms per audioInput, ${process.version}`,
+    `bridge bench: ${report.activeCalls} concurrent calls, ${(report.wallMs / 1000).toFixed(1)} s measured, model rates in ${values["input-rate"]} / out ${values["output-rate"]} Hz, ${values["audio-input-ms"]} ms per audioInput, lead ${values["lead-ms"]} ms, ${process.version}`,
   );
   console.log(line("uplink: frame in → signed audioInput out", s.uplinkMs));
   console.log(line("  of which: frame in → audioInput queued", s.uplinkQueueMs));
