@@ -40,7 +40,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     while (true) {
       if (this.#head < this.#items.length) {
         const item = this.#items[this.#head++]!;
-        if (this.#head >= 1024) {
+        if (this.#head === this.#items.length) {
+          // Drained: let go of every consumed item (audio events are large) instead of keeping up to 1024.
+          this.#items = [];
+          this.#head = 0;
+        } else if (this.#head >= 1024) {
           this.#items = this.#items.slice(this.#head);
           this.#head = 0;
         }
