@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { mulawToPcm16, pcm16ToMulaw } from "../shared/audio/mulaw.ts";
-import { Downlink, pcm16FromLittleEndianBytes, Uplink } from "./audio-paths.ts";
+import { Downlink, pcm16FromLittleEndianBytes, Uplink, type UplinkChunk } from "./audio-paths.ts";
 
 function tone(frequencyHz: number, rateHz: number, ms: number, amplitude = 8000): Int16Array {
   const count = (rateHz * ms) / 1000;
@@ -22,12 +22,18 @@ function leBytes(samples: Int16Array): Uint8Array {
   return out;
 }
 
+/** The audioInput content of a chunk; with one frame per audioInput there always is one. */
+function sentBytes(chunk: UplinkChunk): Uint8Array {
+  if (chunk.modelBase64 === null) throw new Error("the frame produced no audioInput content");
+  return new Uint8Array(Buffer.from(chunk.modelBase64, "base64"));
+}
+
 describe("Uplink", () => {
   it("at 8 kHz, sends the μ-law decoded samples as little-endian PCM", () => {
     const mulaw = pcm16ToMulaw(tone(440, 8000, 20));
     const chunk = new Uplink(8000).convert(Buffer.from(mulaw).toString("base64"));
     expect([...chunk.pcm8k]).toEqual([...mulawToPcm16(mulaw)]);
-    const sent = pcm16FromLittleEndianBytes(new Uint8Array(Buffer.from(chunk.modelBase64, "base64")));
+    const sent = pcm16FromLittleEndianBytes(sentBytes(chunk));
     expect([...sent]).toEqual([...chunk.pcm8k]);
   });
 
@@ -37,7 +43,7 @@ describe("Uplink", () => {
     const out: number[] = [];
     for (let at = 0; at < mulaw.length; at += 160) {
       const chunk = uplink.convert(Buffer.from(mulaw.subarray(at, at + 160)).toString("base64"));
-      out.push(...pcm16FromLittleEndianBytes(new Uint8Array(Buffer.from(chunk.modelBase64, "base64"))));
+      out.push(...pcm16FromLittleEndianBytes(sentBytes(chunk)));
     }
     expect(out.length).toBe(6400);
     const level = rms(Int16Array.from(out), 320);
