@@ -18,6 +18,8 @@ export default defineConfig({
         test: {
           name: "edge",
           include: ["edge/**/*.test.ts"],
+          // Operator tools that run in Node (edge/deploy/) are tested by the node project.
+          exclude: ["edge/deploy/**"],
           globalSetup: ["./test/edge/global-setup.ts"],
           // The fake bridges are shared: files that change their health must not overlap.
           fileParallelism: false,
@@ -27,7 +29,12 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["shared/**/*.test.ts", "bridge/**/*.test.ts", "test/**/*.test.ts"],
+          include: [
+            "shared/**/*.test.ts",
+            "bridge/**/*.test.ts",
+            "test/**/*.test.ts",
+            "edge/deploy/**/*.test.ts",
+          ],
         },
       },
     ],
