@@ -193,6 +193,19 @@ describe("NovaSession against the simulator", () => {
     expect(await errorCodeOf(session, watcher)).toBe("bad_config");
   });
 
+  it("is accepted (HTTP 200) before the model says anything, and not when refused at the HTTP level", async () => {
+    const session = openSession();
+    expect(await session.accepted).toBe(true);
+    expect(session.timestamps.acceptedAtMs).toBeGreaterThanOrEqual(session.timestamps.openedAtMs);
+    expect(session.timestamps.firstOutputAtMs).toBeUndefined();
+    await session.close();
+
+    simulator.faults.add({ kind: "throttle", where: "http" });
+    const refused = openSession();
+    expect(await refused.accepted).toBe(false);
+    expect(refused.timestamps.acceptedAtMs).toBeUndefined();
+  });
+
   it("reports throttling at start, at the HTTP level and in the stream", async () => {
     simulator.faults.add({ kind: "throttle", where: "http" });
     const session = openSession();

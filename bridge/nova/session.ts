@@ -74,6 +74,8 @@ export interface NovaSessionTimestamps {
   openedAtMs: number;
   /** The SDK took the first input event: the request is being sent. */
   firstInputTakenAtMs: number | undefined;
+  /** The service answered the request (HTTP 200 headers): the connection is up, the stream accepted. */
+  acceptedAtMs: number | undefined;
   /** The SDK's send() settled (it does so at the first output event). */
   responseAtMs: number | undefined;
   firstOutputAtMs: number | undefined;
@@ -113,6 +115,12 @@ export class NovaSession {
   #resolveEnded!: (end: NovaSessionEnd) => void;
   /** Settles when the stream is over; never rejects. */
   readonly ended: Promise<NovaSessionEnd>;
+  #resolveAccepted!: (accepted: boolean) => void;
+  /**
+   * Settles true when the service accepts the stream (its HTTP response headers arrived: the connection
+   * is set up and input flows to the model), false if the stream ends first. Never rejects.
+   */
+  readonly accepted: Promise<boolean>;
   #closing: Promise<NovaSessionEnd> | undefined;
 
   private constructor(config: NovaSessionConfig, options: NovaSessionOptions) {
@@ -123,6 +131,7 @@ export class NovaSession {
     this.timestamps = {
       openedAtMs: this.#now(),
       firstInputTakenAtMs: undefined,
+      acceptedAtMs: undefined,
       responseAtMs: undefined,
       firstOutputAtMs: undefined,
       closeRequestedAtMs: undefined,
@@ -130,6 +139,9 @@ export class NovaSession {
     };
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
+    });
+    this.accepted = new Promise((resolve) => {
+      this.#resolveAccepted = resolve;
     });
   }
 
@@ -259,6 +271,24 @@ export class NovaSession {
     this.#textContent("SYSTEM", false, config.systemPrompt);
     const body = this.#pulledInput();
     const command = new InvokeModelWithBidirectionalStreamCommand({ modelId: config.modelId, body });
+    // Innermost in the deserialize step, `next` is the HTTP handler: it settles when the response headers
+    // arrive, long before send() settles (at the first output event).
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        const { response } = result;
+        const status =
+          typeof response === "object" && response !== null && "statusCode" in response
+            ? response.statusCode
+            : undefined;
+        if (status === 200 && this.#end === undefined) {
+          this.timestamps.acceptedAtMs ??= this.#now();
+          this.#resolveAccepted(true);
+        }
+        return result;
+      },
+      { step: "deserialize", name: "novaStreamAccepted", priority: "low" },
+    );
     // Not awaited before feeding input: send() settles only at the first output event.
     this.#options.client
       .send(command, { abortSignal: this.#abort.signal })
@@ -343,6 +373,7 @@ export class NovaSession {
     this.timestamps.endedAtMs = this.#now();
     this.#input.end();
     this.#output.end(end.kind === "failed" ? end.error : undefined);
+    this.#resolveAccepted(false);
     this.#resolveEnded(end);
   }
 
