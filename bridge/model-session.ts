@@ -115,6 +115,19 @@ export class NovaModelSession implements ModelSession {
     return this.#session.isOpen;
   }
 
+  /** Settles true when the service accepted the stream (ready for audio), false if it ended first. */
+  get accepted(): Promise<boolean> {
+    return this.#session.accepted;
+  }
+
+  get openedAtMs(): number {
+    return this.#session.timestamps.openedAtMs;
+  }
+
+  get acceptedAtMs(): number | undefined {
+    return this.#session.timestamps.acceptedAtMs;
+  }
+
   /** Routes the session's events to the call; call once. */
   attach(listener: ModelSessionListener): void {
     if (this.#listener) throw new AppError("internal", "model session attached twice");
