@@ -8,7 +8,19 @@
  */
 import { AppError } from "../shared/errors.ts";
 import type { LogLevel } from "../shared/log.ts";
+import {
+  type ConfigVariable,
+  decimal,
+  type Env,
+  flag,
+  integer,
+  oneOf,
+  Problems,
+  text,
+} from "./config-values.ts";
 import { BUILT_IN_TOOL_NAMES, type BuiltInToolName } from "./tools.ts";
+
+export type { ConfigVariable, Env } from "./config-values.ts";
 
 export const MODEL_SAMPLE_RATES_HZ = [8000, 16000, 24000] as const;
 export type ModelSampleRateHz = (typeof MODEL_SAMPLE_RATES_HZ)[number];
@@ -68,15 +80,6 @@ export interface BridgeConfig {
   logLevel: LogLevel;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** One row of the configuration table (README): name, meaning, default. */
-export interface ConfigVariable {
-  name: string;
-  meaning: string;
-  defaultValue: string;
-}
-
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: "BRIDGE_HOST", meaning: "interface to listen on", defaultValue: "0.0.0.0" },
   { name: "BRIDGE_PORT", meaning: "TCP port (0 = any free port)", defaultValue: "8081" },
@@ -110,66 +113,6 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: "BARGE_IN_MIN_SPEECH_MS", meaning: "active speech before a VAD barge-in", defaultValue: "400" },
   { name: "LOG_LEVEL", meaning: "debug|info|warn|error", defaultValue: "info" },
 ];
-
-class Problems {
-  readonly list: string[] = [];
-  add(name: string, why: string): void {
-    this.list.push(`${name}: ${why}`);
-  }
-}
-
-function text(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === "" ? undefined : value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number, problems: Problems) {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  const value = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    problems.add(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
-    return fallback;
-  }
-  return value;
-}
-
-function decimal(env: Env, name: string, fallback: number, min: number, max: number, problems: Problems) {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(value >= min && value <= max)) {
-    problems.add(name, `expected a number from ${min} to ${max}, got "${raw}"`);
-    return fallback;
-  }
-  return value;
-}
-
-function oneOf<T extends string | number>(
-  env: Env,
-  name: string,
-  allowed: readonly T[],
-  fallback: T,
-  problems: Problems,
-): T {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  const found = allowed.find((option) => String(option) === raw);
-  if (found === undefined) {
-    problems.add(name, `expected one of ${allowed.join(", ")}, got "${raw}"`);
-    return fallback;
-  }
-  return found;
-}
-
-function flag(env: Env, name: string, fallback: boolean, problems: Problems): boolean {
-  const raw = text(env, name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (["on", "true", "1", "yes"].includes(raw)) return true;
-  if (["off", "false", "0", "no"].includes(raw)) return false;
-  problems.add(name, `expected on or off, got "${raw}"`);
-  return fallback;
-}
 
 function systemPrompt(env: Env, readTextFile: (path: string) => string, problems: Problems): string {
   const inline = text(env, "NOVA_SYSTEM_PROMPT");
