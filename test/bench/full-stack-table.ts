@@ -109,7 +109,9 @@ export function formatRun(
   );
   for (const process of resources.processes) {
     if (process.restarted) {
-      lines.push(`WARNING: ${process.name} restarted during the run (its process ids changed): calls in flight were dropped`);
+      lines.push(
+        `WARNING: ${process.name} restarted during the run (its process ids changed): calls in flight were dropped`,
+      );
     }
   }
   if (calls.failed.length > 0) {
