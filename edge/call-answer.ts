@@ -28,12 +28,28 @@ export function streamStatusUrl(config: EdgeConfig): string {
   return `${config.publicBaseUrl}/stream-status`;
 }
 
-/** The TwiML for Twilio's voice webhook; throws only for a request that is not a call (no CallSid). */
-export async function answerCall(deps: AnswerDeps, params: SignedParams): Promise<string> {
+/** A call to admit: Twilio's (from /voice) or a browser softphone's (from POST /phone/calls). */
+export interface NewCall {
+  callSid: string;
+  accountSid: string | null;
+  from: string | null;
+  to: string | null;
+}
+
+/** What an admitted call streams with: its bridge and the stream token for `start.customParameters`. */
+export interface AdmittedCall {
+  bridge: BridgeEndpoint;
+  streamToken: string;
+}
+
+/**
+ * Picks a bridge, sends it the pre-warm hint (not awaited), records the call as ringing in its Durable
+ * Object and in the directory, and signs its stream token; null when no bridge is usable (the call is
+ * still recorded, with no bridge).
+ */
+export async function admitCall(deps: AnswerDeps, call: NewCall): Promise<AdmittedCall | null> {
   const { env, config } = deps;
-  const callSid = firstParam(params, "CallSid") ?? "";
-  if (!CALL_SID.test(callSid))
-    throw new AppError("bad_frame", "voice webhook: CallSid is missing or malformed");
+  const callSid = call.callSid;
   const log = deps.log.child({ callSid });
   const nowMs = Date.now();
 
@@ -58,10 +74,7 @@ export async function answerCall(deps: AnswerDeps, params: SignedParams): Promis
 
   const session = env.CALL_SESSION.get(env.CALL_SESSION.idFromName(callSid));
   await session.recordRinging({
-    callSid,
-    accountSid: firstParam(params, "AccountSid"),
-    from: firstParam(params, "From"),
-    to: firstParam(params, "To"),
+    ...call,
     bridgeId: bridge?.id ?? null,
     bridgeRegion: bridge?.region ?? null,
     atMs: nowMs,
@@ -74,8 +87,8 @@ export async function answerCall(deps: AnswerDeps, params: SignedParams): Promis
   );
 
   if (!bridge) {
-    log.warn("no usable bridge: apologising", { region: config.bridgeRegion });
-    return renderApology();
+    log.warn("no usable bridge", { region: config.bridgeRegion });
+    return null;
   }
   const streamToken = await signToken(config.bridgeSecret, {
     purpose: "stream",
@@ -83,9 +96,24 @@ export async function answerCall(deps: AnswerDeps, params: SignedParams): Promis
     expiresAtMs: nowMs + config.streamTokenTtlMs,
   });
   log.info("call answered", { bridgeId: bridge.id });
+  return { bridge, streamToken };
+}
+
+/** The TwiML for Twilio's voice webhook; throws only for a request that is not a call (no CallSid). */
+export async function answerCall(deps: AnswerDeps, params: SignedParams): Promise<string> {
+  const callSid = firstParam(params, "CallSid") ?? "";
+  if (!CALL_SID.test(callSid))
+    throw new AppError("bad_frame", "voice webhook: CallSid is missing or malformed");
+  const admitted = await admitCall(deps, {
+    callSid,
+    accountSid: firstParam(params, "AccountSid"),
+    from: firstParam(params, "From"),
+    to: firstParam(params, "To"),
+  });
+  if (!admitted) return renderApology();
   return renderConnectStream({
-    streamUrl: mediaStreamUrl(config, callSid),
-    statusCallbackUrl: streamStatusUrl(config),
-    parameters: [{ name: "token", value: streamToken }],
+    streamUrl: mediaStreamUrl(deps.config, callSid),
+    statusCallbackUrl: streamStatusUrl(deps.config),
+    parameters: [{ name: "token", value: admitted.streamToken }],
   });
 }
