@@ -33,6 +33,7 @@ export default defineConfig({
             "shared/**/*.test.ts",
             "bridge/**/*.test.ts",
             "test/**/*.test.ts",
+            "web/**/*.test.ts",
             "edge/deploy/**/*.test.ts",
           ],
         },
