@@ -16,6 +16,7 @@ import { TWILIO_CALL_STATUSES } from "./call-state.ts";
 import { parseEdgeConfig } from "./config.ts";
 import { DIRECTORY_NAME, type EdgeEnv } from "./env.ts";
 import { renderApology } from "./twiml.ts";
+import { registerWebRoutes } from "./web-routes.ts";
 import { CALL_SID, firstParam, isSignedUpgrade, readSignedForm } from "./webhooks.ts";
 
 export { BridgeRegistry } from "./bridge-registry.ts";
@@ -110,6 +111,8 @@ const adminOnly = createMiddleware<AppEnv>(async (c, next) => {
 });
 app.use("/calls", adminOnly);
 app.use("/calls/*", adminOnly);
+// The softphone and dashboard pages, their assets, POST /phone/calls and the softphone's media socket.
+registerWebRoutes(app, { config, log, adminOnly });
 
 app.get("/calls", async (c) => {
   const limit = Number(c.req.query("limit") ?? "50");
