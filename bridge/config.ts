@@ -9,6 +9,7 @@
 import { AppError } from "../shared/errors.ts";
 import type { LogLevel } from "../shared/log.ts";
 import { FAST_PATH_VARIABLES, type FastPathConfig, parseFastPathConfig } from "./config-fast-paths.ts";
+import { parseSessionPolicy, SESSION_VARIABLES, type SessionPolicyConfig } from "./config-sessions.ts";
 import {
   type ConfigVariable,
   decimal,
@@ -66,28 +67,6 @@ export interface ModelConfig {
   topP: number;
 }
 
-/** Long calls and model failures (bridge/session-continuity.ts). */
-export interface SessionPolicyConfig {
-  /** The model's session time limit (Nova Sonic: 8 minutes, then ModelTimeoutException). */
-  limitMs: number;
-  /** Session age at which the next session is opened; the call switches to it at the next quiet moment. */
-  rolloverAfterMs: number;
-  /**
-   * This long before the limit the switch no longer waits for silence (the caller's speech in progress is
-   * replayed to the new session, a reply already received keeps playing); at half of it, it happens even
-   * while a reply is still being generated.
-   */
-  forceSwitchMarginMs: number;
-  /** Mid-call model failures within `failureWindowMs` that end the call (with a goodbye). */
-  maxFailures: number;
-  failureWindowMs: number;
-  /** Attempts to start a session (throttling, unavailability) before the call gives up. */
-  startAttempts: number;
-  /** Jittered exponential backoff between start attempts: first delay and cap. */
-  retryBaseMs: number;
-  retryMaxMs: number;
-}
-
 export interface BridgeConfig {
   host: string;
   port: number;
@@ -103,6 +82,8 @@ export interface BridgeConfig {
   logLevel: LogLevel;
   /** Warm pool, cached prompts, transfer, hold, drain (config-fast-paths.ts). */
   fastPaths: FastPathConfig;
+  /** Long calls and model failures (config-sessions.ts). */
+  sessions: SessionPolicyConfig;
 }
 
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
@@ -138,6 +119,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: "BARGE_IN_MIN_SPEECH_MS", meaning: "active speech before a VAD barge-in", defaultValue: "400" },
   { name: "LOG_LEVEL", meaning: "debug|info|warn|error", defaultValue: "info" },
   ...FAST_PATH_VARIABLES,
+  ...SESSION_VARIABLES,
 ];
 
 function systemPrompt(env: Env, readTextFile: (path: string) => string, problems: Problems): string {
@@ -177,30 +159,6 @@ function tools(env: Env, problems: Problems): BuiltInToolName[] {
     else if (!chosen.includes(known)) chosen.push(known);
   }
   return chosen;
-}
-
-function sessionPolicy(env: Env, problems: Problems): SessionPolicyConfig {
-  const limitMs = integer(env, "SESSION_LIMIT_MS", 480_000, 2000, 24 * 3600_000, problems);
-  const policy: SessionPolicyConfig = {
-    limitMs,
-    rolloverAfterMs: integer(env, "SESSION_ROLLOVER_AFTER_MS", 420_000, 500, 24 * 3600_000, problems),
-    forceSwitchMarginMs: integer(env, "SESSION_FORCE_SWITCH_MARGIN_MS", 20_000, 200, 3600_000, problems),
-    maxFailures: integer(env, "MODEL_MAX_FAILURES", 3, 1, 100, problems),
-    failureWindowMs: integer(env, "MODEL_FAILURE_WINDOW_MS", 60_000, 1000, 3600_000, problems),
-    startAttempts: integer(env, "MODEL_START_ATTEMPTS", 5, 1, 50, problems),
-    retryBaseMs: integer(env, "MODEL_RETRY_BASE_MS", 250, 10, 60_000, problems),
-    retryMaxMs: integer(env, "MODEL_RETRY_MAX_MS", 4000, 10, 300_000, problems),
-  };
-  if (policy.rolloverAfterMs + policy.forceSwitchMarginMs >= policy.limitMs) {
-    problems.add(
-      "SESSION_ROLLOVER_AFTER_MS",
-      `plus SESSION_FORCE_SWITCH_MARGIN_MS must stay below SESSION_LIMIT_MS (${limitMs})`,
-    );
-  }
-  if (policy.retryMaxMs < policy.retryBaseMs) {
-    problems.add("MODEL_RETRY_MAX_MS", "must be at least MODEL_RETRY_BASE_MS");
-  }
-  return policy;
 }
 
 /** Parses the bridge's environment; throws AppError("bad_config") listing every problem found. */
@@ -260,6 +218,7 @@ export function parseBridgeConfig(
     },
     logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, "info", problems),
     fastPaths: parseFastPathConfig(env, problems),
+    sessions: parseSessionPolicy(env, problems),
   };
 
   if (problems.list.length > 0) {
