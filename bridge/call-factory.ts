@@ -1,17 +1,25 @@
 /**
  * How the server makes calls: each call gets a Nova Sonic session (adopting the one a pre-warm opened, if
- * it is still usable), its own VAD, and the bridge's configuration.
+ * it is still usable, else one from the warm pool, else a new one), its own VAD, and the bridge's
+ * configuration. How long each session took to be ready for audio, counted from the moment the call asked
+ * for it (Twilio's `start`), is measured by source (fast-path-metrics.ts) and logged.
  */
 import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
+import type { Logger } from "../shared/log.ts";
 import { Call, type CallProbe, preciseNowMs } from "./call.ts";
 import { VadCallerVoice } from "./caller-voice.ts";
 import type { BridgeConfig } from "./config.ts";
+import type { FastPathMetrics, SessionSource } from "./fast-path-metrics.ts";
 import { NovaModelSession } from "./model-session.ts";
+import type { SessionPool } from "./nova/pool.ts";
 import type { CallFactory } from "./server.ts";
 
 export interface CallFactoryDeps {
   config: BridgeConfig;
   client: BedrockRuntimeClient;
+  /** Ready streams opened ahead of calls (null: no pool). */
+  pool?: SessionPool<NovaModelSession> | null;
+  metrics?: FastPathMetrics;
   probe?: CallProbe;
   now?: () => number;
 }
@@ -19,6 +27,20 @@ export interface CallFactoryDeps {
 export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSession> {
   const now = deps.now ?? preciseNowMs;
   const { config, client } = deps;
+  /** Logs (and counts) when the session became ready for audio, counted from when the call asked for it. */
+  const measureReady = (
+    session: NovaModelSession,
+    source: SessionSource,
+    requestedAtMs: number,
+    logger: Logger,
+  ): void => {
+    void session.accepted.then((accepted) => {
+      if (!accepted) return;
+      const readyAfterMs = Math.max(0, (session.acceptedAtMs ?? now()) - requestedAtMs);
+      deps.metrics?.sessionReady(source, readyAfterMs);
+      logger.info("model session ready", { source, readyAfterMs: Math.round(readyAfterMs * 10) / 10 });
+    });
+  };
   return {
     prewarm(request, logger) {
       logger.info("pre-warming a model session");
@@ -35,6 +57,7 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
       void warm.close();
     },
     startCall({ callSid, link, warm, logger }) {
+      let prewarmed = warm;
       return new Call({
         callSid,
         config,
@@ -44,14 +67,26 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
         ...(deps.probe ? { probe: deps.probe } : {}),
         now,
         openSession(listener) {
-          let session = warm;
+          const requestedAtMs = now();
+          let source: SessionSource = "prewarm";
+          let session = prewarmed;
+          prewarmed = null;
           if (session && !session.isOpen) {
             logger.warn("pre-warmed session was closed while it waited; opening another");
             void session.close();
             session = null;
           }
-          session ??= NovaModelSession.open({ client, model: config.model, warm: false, logger, now });
+          if (!session) {
+            source = "pool";
+            session = deps.pool?.take() ?? null;
+            if (session) logger.info("pooled model session taken", { promptName: session.key });
+          }
+          if (!session) {
+            source = "cold";
+            session = NovaModelSession.open({ client, model: config.model, warm: false, logger, now });
+          }
           session.attach(listener);
+          measureReady(session, source, requestedAtMs, logger);
           return session;
         },
       });

@@ -10,8 +10,10 @@ import { Logger } from "../shared/log.ts";
 import type { CallProbe } from "./call.ts";
 import { novaCallFactory } from "./call-factory.ts";
 import { type BridgeConfig, parseBridgeConfig } from "./config.ts";
-import type { NovaModelSession } from "./model-session.ts";
+import { FastPathMetrics } from "./fast-path-metrics.ts";
+import { NovaModelSession } from "./model-session.ts";
 import { createNovaClient } from "./nova/client.ts";
+import { SessionPool } from "./nova/pool.ts";
 import { BridgeServer } from "./server.ts";
 
 export interface RunningBridge {
@@ -19,6 +21,9 @@ export interface RunningBridge {
   /** http://host:port */
   url: string;
   server: BridgeServer<NovaModelSession>;
+  /** The warm pool (null when POOL_MAX is 0). */
+  pool: SessionPool<NovaModelSession> | null;
+  metrics: FastPathMetrics;
   close(): Promise<void>;
 }
 
@@ -39,23 +44,48 @@ export async function startBridge(
     bridgeId: config.bridgeId,
   });
   const client = options.client ?? createNovaClient({ region: config.region });
+  const now = () => performance.timeOrigin + performance.now();
+  const metrics = new FastPathMetrics();
+  const poolConfig = config.fastPaths.pool;
+  const pool =
+    poolConfig.maxSize > 0
+      ? new SessionPool<NovaModelSession>({
+          open: () => NovaModelSession.open({ client, model: config.model, warm: true, logger, now }),
+          minSize: poolConfig.minSize,
+          maxSize: poolConfig.maxSize,
+          maxAgeMs: poolConfig.maxAgeMs,
+          logger,
+          now,
+        })
+      : null;
   const server = new BridgeServer<NovaModelSession>({
     secret: config.secret,
     bridgeId: config.bridgeId,
     region: config.region,
     maxCalls: config.maxCalls,
     logger,
-    factory: novaCallFactory({ config, client, ...(options.probe ? { probe: options.probe } : {}) }),
+    factory: novaCallFactory({
+      config,
+      client,
+      pool,
+      metrics,
+      ...(options.probe ? { probe: options.probe } : {}),
+    }),
+    metrics: () => ({ pool: pool?.stats() ?? null, ...metrics.snapshot() }),
     ...(options.prewarmTtlMs !== undefined ? { prewarmTtlMs: options.prewarmTtlMs } : {}),
   });
   const { port, host } = await server.listen(config.port, config.host);
+  pool?.start();
   const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   return {
     port,
     url: `http://${shownHost}:${port}`,
     server,
+    pool,
+    metrics,
     async close() {
       await server.close();
+      await pool?.close();
       if (!options.client) client.destroy();
     },
   };

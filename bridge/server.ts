@@ -4,6 +4,7 @@
  *   GET  /v1/calls/{callSid}/media    WebSocket, one per call (Bearer token for that CallSid + protocol header)
  *   POST /v1/calls/{callSid}/prewarm  starts opening the call's model session ahead of the media stream
  *   GET  /healthz                     BridgeHealth
+ *   GET  /metrics                     call counts and the fast paths' figures (JSON)
  * Calls live in a Map keyed by CallSid, owned by the server instance. A malformed frame closes only its own
  * call, with a named close code; one call's failure never touches another.
  */
@@ -63,6 +64,8 @@ export interface BridgeServerOptions<Warm> {
   factory: CallFactory<Warm>;
   /** How long a pre-warmed session waits for its media stream. */
   prewarmTtlMs?: number;
+  /** Extra figures for GET /metrics (the warm pool, session and greeting timings). */
+  metrics?: () => Record<string, unknown>;
   now?: () => number;
 }
 
@@ -179,6 +182,15 @@ export class BridgeServer<Warm> {
     if (path === "/healthz") {
       if (request.method !== "GET") throw new HttpRefusal(405, "method", "use GET");
       this.#answer(response, this.#draining ? 503 : 200, this.health());
+      return;
+    }
+    if (path === "/metrics") {
+      if (request.method !== "GET") throw new HttpRefusal(405, "method", "use GET");
+      this.#answer(response, 200, {
+        ...this.health(),
+        ...this.stats(),
+        ...this.#options.metrics?.(),
+      });
       return;
     }
     const prewarm = PREWARM_PATH.exec(path);
