@@ -110,7 +110,7 @@ export function formatRun(
   for (const process of resources.processes) {
     if (process.restarted) {
       lines.push(
-        `WARNING: ${process.name} restarted during the run (its process ids changed): calls in flight were dropped`,
+        `WARNING: ${process.name} lost a process during the run (restarted?): the connections through it were dropped`,
       );
     }
   }

@@ -20,7 +20,7 @@ export interface WatchedProcess {
 export interface ProcessFigures {
   name: string;
   processes: string[];
-  /** The process ids at the start and at the end differ: something restarted (e.g. workerd). */
+  /** A process present at the start had gone by the end: something restarted (e.g. workerd). */
   restarted: boolean;
   cpuMs: number;
   startRssBytes: number;
@@ -40,11 +40,10 @@ function usagesOf(watched: WatchedProcess): ProcessUsage[] {
   return watched.include ? all.filter((usage) => watched.include?.(usage.comm)) : all;
 }
 
-function pidSet(usages: readonly ProcessUsage[]): string {
-  return usages
-    .map((usage) => usage.pid)
-    .sort((a, b) => a - b)
-    .join(",");
+/** Some process present at the start is gone at the end (children that come and go do not count). */
+function lostProcess(start: readonly ProcessUsage[], end: readonly ProcessUsage[]): boolean {
+  const alive = new Set(end.map((usage) => usage.pid));
+  return start.some((usage) => !alive.has(usage.pid));
 }
 
 function rssOf(usages: readonly ProcessUsage[]): number {
@@ -98,7 +97,7 @@ export class ResourceMonitor {
       return {
         name: watched.name,
         processes: [...new Set(end.map((usage) => usage.comm))],
-        restarted: pidSet(this.#startUsages[index] ?? []) !== pidSet(end),
+        restarted: lostProcess(this.#startUsages[index] ?? [], end),
         cpuMs: cpuDeltaMs(this.#startUsages[index] ?? [], end),
         startRssBytes: this.#startRss[index] ?? 0,
         peakRssBytes: Math.max(this.#peakRss[index] ?? 0, endRss),
