@@ -4,8 +4,8 @@
  * it), and starts it with the image's ENTRYPOINT, the image's ENV overlaid with the ECS task definition's
  * environment and secrets, and the image's HEALTHCHECK command as the probe. Then a real call through the
  * bundled bridge (AWS SDK over HTTP/2 to the Nova Sonic simulator, `ws` to a Twilio-shaped caller), and
- * SIGTERM in the middle of it: the call is closed with GOING_AWAY, its model session ended in order, and
- * the process exits 0.
+ * SIGTERM in the middle of it: after the drain the call is handed over (GOING_AWAY or DRAINING), its model
+ * session ended in order, and the process exits 0.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -92,9 +92,10 @@ async function environment(): Promise<Record<string, string>> {
   return {
     ...stage.env,
     ...containerEnvironment(task, { BRIDGE_SECRET: SECRET }),
-    // The only departures from the task definition: a free port, and the simulator instead of Bedrock
-    // (credentials from the environment instead of the task role).
+    // The only departures from the task definition: a free port, a one-second drain, and the simulator
+    // instead of Bedrock (credentials from the environment instead of the task role).
     BRIDGE_PORT: String(await freePort()),
+    BRIDGE_DRAIN_MS: "1000",
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: simulator.url,
     AWS_ACCESS_KEY_ID: SIM_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: SIM_CREDENTIALS.secretAccessKey,
@@ -180,7 +181,8 @@ describe("the bridge bundle, started as the image starts it", () => {
       expect(caller.controlsOf("ready")[0]).toMatchObject({ bridgeId: task.env.BRIDGE_ID });
 
       bridge.child.kill("SIGTERM");
-      expect(await caller.closed).toBe(BridgeCloseCode.GOING_AWAY);
+      // Both codes make the edge hand the call to another bridge.
+      expect([BridgeCloseCode.GOING_AWAY, BridgeCloseCode.DRAINING]).toContain(await caller.closed);
       expect(await bridge.exited).toEqual({ code: 0, signal: null });
       expect(bridge.output()).toContain("SIGTERM: closing the bridge");
       const record = simulator.sessions.list().at(-1);

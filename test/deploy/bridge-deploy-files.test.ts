@@ -63,10 +63,11 @@ describe("the task definition and the image", () => {
     expect(String(task.container.healthCheck.retries)).toBe(runtime.healthcheck.options.retries);
   });
 
-  it("leaves the bridge time to drain before SIGKILL (Fargate allows up to 120 s)", () => {
+  it("gives the drain (BRIDGE_DRAIN_MS) and the handover time before SIGKILL (Fargate allows 120 s)", () => {
     expect(runtime.stopSignal).toBe("SIGTERM");
-    expect(task.container.stopTimeout).toBeGreaterThanOrEqual(30);
     expect(task.container.stopTimeout).toBeLessThanOrEqual(120);
+    // After the drain, calls still running are handed over and their model sessions closed in order.
+    expect(config.fastPaths.drainMs + 15_000).toBeLessThanOrEqual(task.container.stopTimeout * 1000);
   });
 
   it("sets only variables the bridge or the AWS SDK reads, and the secret only from Secrets Manager", () => {

@@ -36,7 +36,8 @@ describe("README, Deploy", () => {
   it("lists every variable of the edge and of the bridge", () => {
     const names = [...edgeVarNames(), ...CONFIG_VARIABLES.map((variable) => variable.name)];
     expect(names.length).toBeGreaterThan(30);
-    for (const name of names) expect(tableNames, name).toContain(name);
+    for (const name of names)
+      expect(tableNames, `README variable table (Deploy) lacks ${name}`).toContain(name);
   });
 
   it("uses npm scripts and files that exist", () => {
