@@ -57,7 +57,7 @@ function wavFile(options: {
 function pcm16Bytes(samples: Int16Array): Uint8Array {
   const bytes = new Uint8Array(samples.length * 2);
   const view = new DataView(bytes.buffer);
-  samples.forEach((sample, i) => view.setInt16(i * 2, sample, true));
+  for (let i = 0; i < samples.length; i++) view.setInt16(i * 2, samples[i]!, true);
   return bytes;
 }
 
