@@ -3,6 +3,7 @@
  * targets, CPU and memory per process, and every failed call.
  */
 import type { FigureRow, Figures } from "./full-stack-figures.ts";
+import type { ProbeFigures } from "./health-probe.ts";
 import type { ResourceFigures } from "./resource-monitor.ts";
 
 export interface RunSettings {
@@ -56,13 +57,16 @@ function figureLine(row: FigureRow): string {
 
 const loads = (values: number[]) => values.map((value) => value.toFixed(2)).join(" ");
 
-export function formatRun(
-  settings: RunSettings,
-  figures: Figures,
-  resources: ResourceFigures,
-  rows: readonly ResourceRow[],
-  callSeconds: number,
-): string {
+export interface RunResult {
+  settings: RunSettings;
+  figures: Figures;
+  resources: ResourceFigures;
+  rows: readonly ResourceRow[];
+  callSeconds: number;
+  probes: readonly ProbeFigures[];
+}
+
+export function formatRun({ settings, figures, resources, rows, callSeconds, probes }: RunResult): string {
   const lines: string[] = [];
   const env = (vars: Record<string, string>) =>
     Object.entries(vars)
@@ -107,6 +111,12 @@ export function formatRun(
   lines.push(
     `bench event loop (phones) delay: p50 ${loop.p50.toFixed(1)} ms, p99 ${loop.p99.toFixed(1)} ms, max ${loop.max.toFixed(1)} ms`,
   );
+  for (const probe of probes) {
+    const r = probe.responseMs;
+    lines.push(
+      `${probe.name} answered in p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms (${r.count} checks, ${probe.failures} failed or timed out)`,
+    );
+  }
   for (const process of resources.processes) {
     if (process.restarted) {
       lines.push(

@@ -25,6 +25,7 @@ import { type CallMeasure, type CallOutcome, measureCall } from "./call-measures
 import { BENCH_UTTERANCES, type BenchCallPlan, benchCallPlan, benchUtterance } from "./call-scripts.ts";
 import { computeFigures } from "./full-stack-figures.ts";
 import { formatRun, type RunSettings, resourceRows } from "./full-stack-table.ts";
+import { HealthProbe } from "./health-probe.ts";
 import { renderReport } from "./report-html.ts";
 import { ResourceMonitor } from "./resource-monitor.ts";
 import { matchSessions } from "./session-matching.ts";
@@ -235,7 +236,12 @@ async function main(): Promise<void> {
     ]);
     console.log(`placing ${CALLS} calls over ${STAGGER_MS} ms …`);
     const sourceWatch = watchEdgeSources();
+    const probe = new HealthProbe([
+      { name: "bridge /healthz", url: `${stack.bridgeUrls[0]}/healthz` },
+      { name: "edge /healthz (through wrangler's proxy)", url: `${stack.edgeUrl}/healthz` },
+    ]);
     monitor.start();
+    probe.start();
     const firstStartMs = nowMs();
     const running: Array<Promise<CallOutcome>> = [];
     for (let index = 0; index < CALLS; index++) {
@@ -251,6 +257,7 @@ async function main(): Promise<void> {
     const outcomes = await Promise.all(running);
     clearInterval(progress);
     const resources = monitor.stop();
+    const probes = probe.stop();
     sourceWatch.close();
     const callSeconds = outcomes.reduce((total, o) => total + (o.endedAtMs - o.startedAtMs) / 1000, 0);
 
@@ -269,7 +276,8 @@ async function main(): Promise<void> {
     };
     const rows = resourceRows(resources, callSeconds, CALLS);
     console.log("");
-    console.log(formatRun(settings, figures, resources, rows, callSeconds));
+    const run = { settings, figures, resources, rows, callSeconds, probes };
+    console.log(formatRun(run));
     const logs = Object.entries(output.counts)
       .map(([name, count]) => `${name} ${count.error} errors/${count.warn} warnings`)
       .join(", ");
@@ -291,12 +299,9 @@ async function main(): Promise<void> {
     const { samples, ...summary } = figures;
     writeFileSync(
       jsonPath,
-      `${JSON.stringify({ settings, figures: summary, edgeSourceChanges: sourceWatch.changes, resources, resourceRows: rows, callSeconds, logs: output.counts, samples, calls }, null, 1)}\n`,
+      `${JSON.stringify({ settings, figures: summary, edgeSourceChanges: sourceWatch.changes, probes, resources, resourceRows: rows, callSeconds, logs: output.counts, samples, calls }, null, 1)}\n`,
     );
-    writeFileSync(
-      htmlPath,
-      renderReport({ settings, figures, resources, rows, callSeconds, sample: sampleCall(calls) }),
-    );
+    writeFileSync(htmlPath, renderReport({ ...run, sample: sampleCall(calls) }));
     console.log(`\nresults: ${jsonPath}\nreport:  ${htmlPath}`);
     if (figures.calls.failed.length > 0 && values.verbose) console.log(output.tail.slice(-60).join("\n"));
   } finally {

@@ -4,17 +4,11 @@
  * CPU and memory per process, and the failed calls.
  */
 import type { CallMeasure, ReplyTurnMeasure } from "./call-measures.ts";
-import type { FigureKey, FigureRow, Figures } from "./full-stack-figures.ts";
-import type { ResourceRow, RunSettings } from "./full-stack-table.ts";
+import type { FigureKey, FigureRow } from "./full-stack-figures.ts";
+import type { ResourceRow, RunResult } from "./full-stack-table.ts";
 import { histogram, niceWidth, summarise } from "./percentiles.ts";
-import type { ResourceFigures } from "./resource-monitor.ts";
 
-export interface ReportInput {
-  settings: RunSettings;
-  figures: Figures;
-  resources: ResourceFigures;
-  rows: readonly ResourceRow[];
-  callSeconds: number;
+export interface ReportInput extends RunResult {
   sample: CallMeasure | null;
 }
 
@@ -254,7 +248,7 @@ svg line.p50,svg line.p95,svg line.p99{stroke-width:1.5}.chart{width:100%;backgr
 .waterfall{width:100%}.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 14px;vertical-align:-1px}`;
 
 export function renderReport(input: ReportInput): string {
-  const { settings, figures, resources, rows, callSeconds, sample } = input;
+  const { settings, figures, resources, rows, callSeconds, probes, sample } = input;
   const env = (vars: Record<string, string>) =>
     Object.entries(vars)
       .map(([key, value]) => `${key}=${value}`)
@@ -288,6 +282,12 @@ ${legend}
 ${sample ? waterfallSvg(sample) : "<p>no call to show</p>"}
 <h2>CPU and memory</h2>
 ${resourceTable(rows)}
+${probes
+  .map(
+    (probe) =>
+      `<p class="meta">${escapeHtml(probe.name)} answered in p50 ${fmt(probe.responseMs.p50)} ms, p99 ${fmt(probe.responseMs.p99)} ms, max ${fmt(probe.responseMs.max)} ms (${probe.responseMs.count} checks, ${probe.failures} failed or timed out)</p>`,
+  )
+  .join("\n")}
 <h2>Failed calls (${figures.calls.failed.length})</h2>
 ${failed ? `<ul>${failed}</ul>` : "<p>none</p>"}
 </body></html>
