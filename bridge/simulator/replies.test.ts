@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../shared/errors.ts";
 import { NOVA_SAMPLE_RATES_HZ } from "../../shared/nova-events.ts";
-import { chooseReply, REPLY_IDS, ReplyLibrary } from "./replies.ts";
+import { chooseReply, REPLY_IDS, REPLY_TEXTS, ReplyLibrary } from "./replies.ts";
 import { readWav } from "./wav.ts";
 
 describe("replies", () => {
@@ -37,6 +37,9 @@ describe("replies", () => {
       "greeting_again",
     );
     expect(chooseReply({ kind: "text", text: "The caller pressed 5" }, true)).toBe("digits");
+    expect(chooseReply({ kind: "text", text: `Say exactly: "${REPLY_TEXTS.tool_done}"` }, true)).toBe(
+      "tool_done",
+    );
     expect(chooseReply({ kind: "tool_result", toolName: "transfer" }, true)).toBe("tool_done");
     expect([0, 1, 2, 3].map((index) => chooseReply({ kind: "audio", audioTurnIndex: index }, true))).toEqual([
       "ack",

@@ -50,12 +50,16 @@ export function chooseReply(trigger: ReplyTrigger, alreadyGreeted: boolean): Rep
       return "tool_done";
     case "audio":
       return AUDIO_TURN_ROTATION[trigger.audioTurnIndex % AUDIO_TURN_ROTATION.length] ?? "ack";
-    case "text":
+    case "text": {
+      // Asked to say one of its lines word for word (a prompt being rendered): that line.
+      const quoted = REPLY_IDS.find((id) => trigger.text.includes(REPLY_TEXTS[id]));
+      if (quoted) return quoted;
       if (/\b(press(ed)?|digit|key|dtmf)\b/i.test(trigger.text)) return "digits";
       if (/\b(connect(ed)?|greet|hello|hi)\b/i.test(trigger.text)) {
         return alreadyGreeted ? "greeting_again" : "greeting";
       }
       return "ack";
+    }
   }
 }
 
