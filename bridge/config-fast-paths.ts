@@ -4,11 +4,12 @@
  * drain on SIGTERM. Parsed with the rest of the configuration (bridge/config.ts); every problem is
  * collected. The pool and the cached prompts are off unless configured.
  */
+import { CACHED_PROMPT_IDS, type CachedPromptId } from "../shared/bridge-protocol.ts";
 import { type ConfigVariable, type Env, flag, integer, type Problems, text } from "./config-values.ts";
 import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from "./nova/client.ts";
 
-export const PROMPT_IDS = ["greeting", "hold", "transfer", "apology", "goodbye"] as const;
-export type PromptId = (typeof PROMPT_IDS)[number];
+export const PROMPT_IDS = CACHED_PROMPT_IDS;
+export type PromptId = CachedPromptId;
 
 export const DEFAULT_PROMPT_TEXTS: Readonly<Record<PromptId, string>> = {
   greeting: "Hello, thanks for calling. How can I help you today?",

@@ -4,7 +4,12 @@
  * the greeting or a keypad press) and the agent's reply to it. Each reply owns an AbortController:
  * barge-in aborts it, and everything still arriving for an aborted reply is dropped.
  */
-import type { TranscriptMessage, TurnMessage, TurnTimings } from "../shared/bridge-protocol.ts";
+import type {
+  CachedPromptId,
+  TranscriptMessage,
+  TurnMessage,
+  TurnTimings,
+} from "../shared/bridge-protocol.ts";
 import type { PlayoutReport } from "./playback.ts";
 
 export interface TurnRecord {
@@ -21,6 +26,8 @@ export interface TurnRecord {
   replyStarted: boolean;
   /** The model said the reply is complete (END_TURN): more assistant output starts another turn. */
   replyEnded: boolean;
+  /** The reply was a cached prompt (call-prompts.ts), not the model's speech. */
+  cachedPrompt?: CachedPromptId;
 }
 
 export function newTurn(index: number): TurnRecord {
@@ -64,6 +71,7 @@ export function turnMessage(turn: TurnRecord, report: PlayoutReport | null): Tur
     replyMs: report?.replyMs ?? 0,
     interrupted: report?.interrupted ?? turn.interruptedBy !== null,
     ...(turn.interruptedBy ? { interruptedBy: turn.interruptedBy } : {}),
+    ...(turn.cachedPrompt ? { cachedPrompt: turn.cachedPrompt } : {}),
     timings: roundedTimings(turn.timings),
   } satisfies TurnMessage;
 }

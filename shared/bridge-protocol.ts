@@ -111,8 +111,14 @@ const transcriptSchema = v.object({
 });
 export type TranscriptMessage = v.InferOutput<typeof transcriptSchema>;
 
+/** The bridge's instant prompts: audio it plays without a model round trip. */
+export const CACHED_PROMPT_IDS = ["greeting", "hold", "transfer", "apology", "goodbye"] as const;
+export type CachedPromptId = (typeof CACHED_PROMPT_IDS)[number];
+
 const optionalMs = v.optional(epochMs);
 const turnTimingsSchema = v.object({
+  /** Twilio's `start` reached the bridge (on the call's first turn: the greeting's latency starts here). */
+  streamStartMs: optionalMs,
   /** Local VAD: the caller stopped speaking. */
   callerSpeechEndMs: optionalMs,
   /** The last audioInput of the caller's turn left the bridge. */
@@ -138,6 +144,8 @@ const turnSchema = v.object({
   replyMs: v.pipe(v.number(), v.minValue(0)),
   interrupted: v.boolean(),
   interruptedBy: v.optional(v.picklist(["model", "vad"])),
+  /** The reply was a cached prompt played by the bridge, not the model's speech. */
+  cachedPrompt: v.optional(v.picklist(CACHED_PROMPT_IDS)),
   timings: turnTimingsSchema,
 });
 export type TurnMessage = v.InferOutput<typeof turnSchema>;
