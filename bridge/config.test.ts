@@ -27,7 +27,7 @@ describe("parseBridgeConfig", () => {
     expect(config.model.modelId).toBe("amazon.nova-2-sonic-v1:0");
     expect(config.model.voiceId).toBe("matthew");
     expect(config.model.systemPrompt).toBe(DEFAULT_SYSTEM_PROMPT);
-    expect(config.model.tools).toEqual(["get_current_time", "hang_up"]);
+    expect(config.model.tools).toEqual(["get_current_time", "hang_up", "transfer"]);
     expect(config.model.endpointingSensitivity).toBe("MEDIUM");
     expect(config.model.inputSampleRateHz).toBe(8000);
     expect(config.model.outputSampleRateHz).toBe(8000);

@@ -34,7 +34,7 @@ const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export const DEFAULT_SYSTEM_PROMPT =
   "You are a friendly voice assistant on a phone call. Keep every reply short: one or two sentences, " +
   "plain spoken language, no lists or markup. If the caller wants to end the call, say goodbye and use " +
-  "the hang_up tool.";
+  "the hang_up tool. If the caller asks for a person, use the transfer tool.";
 export const DEFAULT_GREETING_INSTRUCTION = "The caller has just connected. Greet them.";
 
 export interface BargeInConfig {

@@ -8,7 +8,7 @@ import * as v from "valibot";
 import { AppError, describeError } from "../shared/errors.ts";
 import { parseJsonText, validate } from "../shared/schema.ts";
 
-export const BUILT_IN_TOOL_NAMES = ["get_current_time", "hang_up"] as const;
+export const BUILT_IN_TOOL_NAMES = ["get_current_time", "hang_up", "transfer"] as const;
 export type BuiltInToolName = (typeof BUILT_IN_TOOL_NAMES)[number];
 
 export interface ToolSpec {
@@ -22,6 +22,11 @@ export interface ToolContext {
   nowMs: number;
   /** Ends the call once the reply that is playing has been heard. */
   requestHangup(reason: "agent"): void;
+  /**
+   * Transfers the caller to a person (call-actions.ts: transfer prompt, then Twilio redirects the call);
+   * absent where calls cannot be transferred.
+   */
+  requestTransfer?(reason: string | undefined): void;
 }
 
 interface ToolDefinition {
@@ -31,6 +36,7 @@ interface ToolDefinition {
 
 const timeInputSchema = v.object({ timeZone: v.optional(v.pipe(v.string(), v.maxLength(64))) });
 const hangUpInputSchema = v.object({ reason: v.optional(v.pipe(v.string(), v.maxLength(500))) });
+const transferInputSchema = v.object({ reason: v.optional(v.pipe(v.string(), v.maxLength(500))) });
 
 const TOOLS: Record<BuiltInToolName, ToolDefinition> = {
   get_current_time: {
@@ -73,6 +79,26 @@ const TOOLS: Record<BuiltInToolName, ToolDefinition> = {
       validate(hangUpInputSchema, input, "hang_up input");
       context.requestHangup("agent");
       return { ok: true, note: "The call ends after your current sentence." };
+    },
+  },
+  transfer: {
+    spec: {
+      name: "transfer",
+      description:
+        "Transfers the caller to a person (a human agent) when they ask for one or when you cannot help. " +
+        "Tell the caller you are transferring them before calling it.",
+      inputSchema: {
+        type: "object",
+        properties: { reason: { type: "string", description: "why the caller needs a person" } },
+        required: [],
+      },
+    },
+    run(input, context) {
+      const { reason } = validate(transferInputSchema, input, "transfer input");
+      if (!context.requestTransfer)
+        throw new AppError("call_failed", "transfers are not available on this line");
+      context.requestTransfer(reason);
+      return { ok: true, note: "The caller is being transferred." };
     },
   },
 };
