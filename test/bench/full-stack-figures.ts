@@ -51,7 +51,7 @@ export interface FailedCall {
 export interface Figures {
   rows: FigureRow[];
   samples: Record<FigureKey, number[]>;
-  calls: { placed: number; ok: number; failed: FailedCall[] };
+  calls: { placed: number; ok: number; failed: FailedCall[]; byFirstReason: Record<string, number> };
   turns: { expected: number; measured: number; speechAligned: number; speechChecked: number };
   interruptedBy: Record<string, number>;
   underrunsTotal: number;
@@ -137,6 +137,14 @@ function addTurn(samples: Record<FigureKey, number[]>, turn: ReplyTurnMeasure): 
   if (turn.phoneFirstFrameMs !== null) samples.endToEnd.push(turn.phoneFirstFrameMs - turn.phoneSpeechEndMs);
 }
 
+/** A failure reason without its particulars (quoted words, details after a colon or parenthesis). */
+export function failureKind(reason: string): string {
+  return reason
+    .replace(/"[^"]*"/g, "…")
+    .replace(/\s*[:(].*$/, "")
+    .trim();
+}
+
 export function computeFigures(calls: readonly CallMeasure[], turnsPerCall: number): Figures {
   const samples = emptySamples();
   const interruptedBy: Record<string, number> = {};
@@ -186,10 +194,15 @@ export function computeFigures(calls: readonly CallMeasure[], turnsPerCall: numb
         : null,
     };
   });
+  const byFirstReason: Record<string, number> = {};
+  for (const call of failed) {
+    const reason = failureKind(call.reasons[0] ?? "");
+    byFirstReason[reason] = (byFirstReason[reason] ?? 0) + 1;
+  }
   return {
     rows,
     samples,
-    calls: { placed: calls.length, ok: calls.length - failed.length, failed },
+    calls: { placed: calls.length, ok: calls.length - failed.length, failed, byFirstReason },
     turns: { expected: calls.length * turnsPerCall, measured, speechAligned, speechChecked },
     interruptedBy,
     underrunsTotal: calls.reduce((total, call) => total + call.underruns, 0),

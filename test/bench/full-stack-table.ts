@@ -126,7 +126,11 @@ export function formatRun({ settings, figures, resources, rows, callSeconds, pro
   }
   if (calls.failed.length > 0) {
     lines.push("");
-    lines.push(`failed calls (${calls.failed.length}):`);
+    const kinds = Object.entries(calls.byFirstReason)
+      .sort((a, b) => b[1] - a[1])
+      .map(([kind, count]) => `${kind} ×${count}`)
+      .join(", ");
+    lines.push(`failed calls (${calls.failed.length}), by first reason: ${kinds}`);
     for (const failed of calls.failed.slice(0, 20)) {
       lines.push(`  #${failed.callIndex} ${failed.callSid}: ${failed.reasons.join("; ")}`);
     }

@@ -1,5 +1,7 @@
 /**
  * `npm run bench [-- --calls 100 --stagger-ms 5000 --pause-ms 600 --latency-ms 300/600 --seed 1]`
+ *   other options: --barge-in-after-ms 700, --log-level info, --out-dir bench-results,
+ *   --profile-dir DIR (V8 CPU profile of the bridge), --verbose (every process's output)
  *
  * The headline figures of the whole system. Starts the local stack (the edge in `wrangler dev`, one
  * bridge, the Nova Sonic simulator; free ports), places one warm-up call, then N concurrent calls
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     "barge-in-after-ms": { type: "string", default: "700" },
     "log-level": { type: "string", default: "info" },
     "out-dir": { type: "string", default: "bench-results" },
+    "profile-dir": { type: "string" },
     verbose: { type: "boolean", default: false },
   },
 });
@@ -66,6 +69,8 @@ const SIM_ENV: Record<string, string> = {
 const BRIDGE_ENV: Record<string, string> = {
   NOVA_ENDPOINTING: "HIGH",
   MAX_CALLS: String(Math.max(100, CALLS + 10)),
+  // --profile-dir: the bridge writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
+  ...(values["profile-dir"] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values["profile-dir"]}` } : {}),
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
