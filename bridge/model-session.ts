@@ -12,7 +12,7 @@ import type { Logger } from "../shared/log.ts";
 import type { NovaOutputEvent } from "../shared/nova-events.ts";
 import type { ModelConfig } from "./config.ts";
 import { NovaSession } from "./nova/session.ts";
-import { toolSpecs } from "./tools.ts";
+import { type ToolSpec, toolSpecs } from "./tools.ts";
 
 /** What a call needs from its model session (bridge/nova adapts the SDK stream to this). */
 export interface ModelSession {
@@ -83,6 +83,8 @@ export class NovaModelSession implements ModelSession {
     client: BedrockRuntimeClient;
     model: ModelConfig;
     overrides?: SessionOverrides;
+    /** The deployer's own tools, offered beside the configured built-in ones. */
+    extraTools?: readonly ToolSpec[];
     warm: boolean;
     logger: Logger;
     now: () => number;
@@ -99,7 +101,7 @@ export class NovaModelSession implements ModelSession {
         maxTokens: model.maxTokens,
         temperature: model.temperature,
         topP: model.topP,
-        tools: toolSpecs(model.tools),
+        tools: [...toolSpecs(model.tools), ...(args.extraTools ?? [])],
       },
       { client: args.client, logger: args.logger, now: args.now },
     );
