@@ -55,11 +55,19 @@ describe.skipIf(problem !== null && !inCi)("the pages in headless Chromium", () 
     await stack?.stop();
   });
 
-  it("the softphone completes a turn: greeting heard, the caller's speech answered, transcript shown", async () => {
+  it("the softphone completes a turn, then talks over a reply: its queue is cleared and the cut shown", async () => {
     const speech = library.utterance("order-status");
-    const browser = await launchChromium({
-      fakeMicrophoneWav: fakeMicrophoneWav("order-status", 5000, 25_000),
-    });
+    // The greeting lasts about 3.7 s; the opening-hours reply about 5 s, and "not right" lands in it.
+    const microphone = fakeMicrophoneWav(
+      "softphone",
+      [
+        { fixture: "order-status", atMs: 5000 },
+        { fixture: "opening-hours", atMs: 12_000 },
+        { fixture: "not-right", atMs: 16_000 },
+      ],
+      20_000,
+    );
+    const browser = await launchChromium({ fakeMicrophoneWav: microphone });
     try {
       const page = await browser.context.newPage();
       const problems = watch(page);
@@ -83,6 +91,12 @@ describe.skipIf(problem !== null && !inCi)("the pages in headless Chromium", () 
         .toBeGreaterThan(3000);
       expect(Number(await counters.getAttribute("data-marks-echoed"))).toBeGreaterThan(0);
       expect(await page.locator(".summary .pool").textContent()).toMatch(/pool (hit|miss)/);
+
+      // The barge-in: the edge sends clear, the page empties its queue (and echoes the pending marks),
+      // and the record shows the reply cut where the caller stopped hearing it.
+      await page.locator("#transcript .badge.interrupted").waitFor({ timeout: 25_000 });
+      expect(Number(await counters.getAttribute("data-clears"))).toBeGreaterThan(0);
+      expect(await page.locator("#transcript .unheard").count()).toBeGreaterThan(0);
       await page.screenshot({ path: `${OUTPUT_DIR}softphone.png`, fullPage: true });
 
       await page.locator("#hangup").click();

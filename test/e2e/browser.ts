@@ -28,17 +28,28 @@ export function chromiumProblem(): string | null {
   return `Chromium not found at ${CHROMIUM_PATH}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`;
 }
 
+/** A speech fixture placed on the fake microphone's timeline. */
+export interface MicrophoneSpeech {
+  fixture: string;
+  atMs: number;
+}
+
 /**
- * A 48 kHz WAV for Chromium's fake microphone: `leadMs` of silence (while the greeting plays), the
- * speech fixture, then `tailMs` of silence (Chromium loops the file; the test ends before it repeats).
+ * A 48 kHz WAV for Chromium's fake microphone: silence with the speech fixtures at their times, then
+ * `tailMs` of silence (Chromium loops the file; the test ends before it repeats). Time 0 is when the
+ * page opens the microphone, a little before the stream starts.
  */
-export function fakeMicrophoneWav(fixtureName: string, leadMs: number, tailMs: number): string {
-  const speech = loadAudioFixture(fixtureName, "speech");
-  const whole = new Int16Array((leadMs + tailMs) * MULAW_BYTES_PER_MS + speech.pcm.length);
-  whole.set(speech.pcm, leadMs * MULAW_BYTES_PER_MS);
+export function fakeMicrophoneWav(name: string, speech: readonly MicrophoneSpeech[], tailMs: number): string {
+  const placed = speech.map(({ fixture, atMs }) => ({
+    pcm: loadAudioFixture(fixture, "speech").pcm,
+    at: atMs * MULAW_BYTES_PER_MS,
+  }));
+  const length = Math.max(0, ...placed.map(({ pcm, at }) => at + pcm.length)) + tailMs * MULAW_BYTES_PER_MS;
+  const whole = new Int16Array(length);
+  for (const { pcm, at } of placed) whole.set(pcm, at);
   const pcm48k = resample(whole, 8000, FAKE_MIC_RATE_HZ);
   mkdirSync(OUTPUT_DIR, { recursive: true });
-  const path = join(OUTPUT_DIR, `fake-mic-${fixtureName}.wav`);
+  const path = join(OUTPUT_DIR, `fake-mic-${name}.wav`);
   writeFileSync(path, wavFromPcm16(pcm48k, FAKE_MIC_RATE_HZ));
   return path;
 }

@@ -78,6 +78,7 @@ class PhonePage {
     );
     this.#counters.dataset.playedMs = String(Math.round(c.playedMs));
     this.#counters.dataset.marksEchoed = String(c.marksEchoed);
+    this.#counters.dataset.clears = String(c.clears);
   }
 
   #showRecord(record: CallView): void {
