@@ -18,8 +18,8 @@ export default defineConfig({
         test: {
           name: "edge",
           include: ["edge/**/*.test.ts"],
-          // Operator tools that run in Node (edge/deploy/) are tested by the node project.
-          exclude: ["edge/deploy/**"],
+          // Operator tools (edge/deploy/) and the browser pages' code (edge/web/) are tested by the node project.
+          exclude: ["edge/deploy/**", "edge/web/**"],
           globalSetup: ["./test/edge/global-setup.ts"],
           // The fake bridges are shared: files that change their health must not overlap.
           fileParallelism: false,
@@ -33,7 +33,7 @@ export default defineConfig({
             "shared/**/*.test.ts",
             "bridge/**/*.test.ts",
             "test/**/*.test.ts",
-            "web/**/*.test.ts",
+            "edge/web/**/*.test.ts",
             "edge/deploy/**/*.test.ts",
           ],
         },

@@ -1,10 +1,10 @@
 /**
- * The browser's routes: the softphone and dashboard pages with their assets (built from web/ into
+ * The browser's routes: the softphone and dashboard pages with their assets (built from edge/web/ into
  * web-assets.generated.ts), the softphone's call creation and its media WebSocket.
  *
  * The pages and assets hold no data and no secret, so they are served to anyone; everything they show
  * comes from the admin API, which they call with the admin token the user types in (see
- * web/admin-session.ts). Every page carries a strict Content-Security-Policy: scripts, styles and
+ * edge/web/admin-session.ts). Every page carries a strict Content-Security-Policy: scripts, styles and
  * connections from this origin only, no inline code, no framing, and Trusted Types so that no HTML is
  * ever parsed from strings.
  */

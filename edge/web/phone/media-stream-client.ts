@@ -4,8 +4,8 @@
  * echoes, stop), built with the shared protocol module; and what comes back, checked with the same
  * parser the phone simulator uses. Pure: no socket here.
  */
-import { decodeBase64, encodeBase64 } from "../../shared/audio/base64.ts";
-import { FRAME_MS } from "../../shared/audio/mulaw.ts";
+import { decodeBase64, encodeBase64 } from "../../../shared/audio/base64.ts";
+import { FRAME_MS } from "../../../shared/audio/mulaw.ts";
 import {
   buildConnected,
   buildInboundMedia,
@@ -13,7 +13,7 @@ import {
   buildStart,
   buildStop,
   parseTwilioOutbound,
-} from "../../shared/twilio-media.ts";
+} from "../../../shared/twilio-media.ts";
 
 export interface StreamIdentity {
   callSid: string;

@@ -10,7 +10,7 @@ describe("web assets", () => {
   });
 
   it("bundles the shared codec into the worklet, which must not need TextDecoder or performance", async () => {
-    const module = await import("../edge/web-assets.generated.ts");
+    const module = await import("../web-assets.generated.ts");
     const worklet = module.WEB_ASSETS["phone-worklet.js"]?.body ?? "";
     expect(worklet).toContain("registerProcessor");
     expect(worklet).not.toMatch(/TextDecoder|TextEncoder|performance\./);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MULAW_FRAME_BYTES, mulawToPcm16 } from "../../shared/audio/mulaw.ts";
+import { MULAW_FRAME_BYTES, mulawToPcm16 } from "../../../shared/audio/mulaw.ts";
 import { CaptureEncoder, floatToPcm16 } from "./capture-encoder.ts";
 import { PlaybackDecoder } from "./playback-decoder.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildClear, buildMark, buildMedia, parseTwilioInbound } from "../../shared/twilio-media.ts";
+import { buildClear, buildMark, buildMedia, parseTwilioInbound } from "../../../shared/twilio-media.ts";
 import { MediaStreamClient, newStreamSid } from "./media-stream-client.ts";
 
 const identity = {

@@ -3,8 +3,8 @@
  * AudioContext's rate by the shared polyphase resampler (its low-pass removes the images), as floats.
  * Pure; runs in the playback worklet.
  */
-import { MULAW_SAMPLE_RATE_HZ, mulawToPcm16 } from "../../shared/audio/mulaw.ts";
-import { Resampler } from "../../shared/audio/resample.ts";
+import { MULAW_SAMPLE_RATE_HZ, mulawToPcm16 } from "../../../shared/audio/mulaw.ts";
+import { Resampler } from "../../../shared/audio/resample.ts";
 
 export class PlaybackDecoder {
   readonly #resampler: Resampler;

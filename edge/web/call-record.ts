@@ -3,7 +3,7 @@
  * with valibot before anything is shown. Unknown fields are ignored, so the edge can add some.
  */
 import * as v from "valibot";
-import { validate } from "../shared/schema.ts";
+import { validate } from "../../shared/schema.ts";
 
 const epochMs = v.pipe(v.number(), v.finite());
 const optionalMs = v.optional(epochMs);

@@ -2,7 +2,7 @@
  * Messages between the softphone page and its audio worklet, one discriminated union per direction and
  * port, with a parse…() for each one a side receives (structured clones, but still checked).
  */
-import { AppError } from "../../shared/errors.ts";
+import { AppError } from "../../../shared/errors.ts";
 
 export const CAPTURE_PROCESSOR = "softphone-capture";
 export const PLAYBACK_PROCESSOR = "softphone-playback";

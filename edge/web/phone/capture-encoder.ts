@@ -3,8 +3,8 @@
  * decimated to 8 kHz by the shared polyphase resampler (state carried across blocks), μ-law coded by the
  * shared codec, cut into 20 ms frames of 160 bytes. Pure; runs in the capture worklet.
  */
-import { MULAW_FRAME_BYTES, MULAW_SAMPLE_RATE_HZ, pcm16ToMulaw } from "../../shared/audio/mulaw.ts";
-import { Resampler } from "../../shared/audio/resample.ts";
+import { MULAW_FRAME_BYTES, MULAW_SAMPLE_RATE_HZ, pcm16ToMulaw } from "../../../shared/audio/mulaw.ts";
+import { Resampler } from "../../../shared/audio/resample.ts";
 
 /** Float [-1, 1] to 16-bit, rounded and clipped. */
 export function floatToPcm16(input: Float32Array, out: Int16Array): void {
