@@ -1,0 +1,457 @@
+/**
+ * The call's model, across sessions. A Nova Sonic session lives at most 8 minutes and may fail; the call
+ * talks to this instead of one ModelSession, and this keeps a session in use:
+ *
+ * - Long calls. At `rolloverAfterMs` of the session's age the next session is opened (sessionStart,
+ *   promptStart and system prompt go out: its connection is up when needed). At the first quiet moment
+ *   (session-policy.ts) it gets the conversation so far as history (what the caller heard) and the caller's
+ *   audio from then on; the old session is closed in protocol order. Every caller frame goes to exactly one
+ *   session, so none is lost; near the limit the switch happens anyway, and caller speech the old session
+ *   never answered is replayed to the new one. Timers drive it, not turns: a silent line switches too.
+ * - Start failures (throttling, unavailability: an HTTP error, an in-stream exception, or an end before the
+ *   session is confirmed): retried on a fresh stream after a jittered exponential backoff, up to
+ *   `startAttempts`; the caller's audio and texts sent meanwhile are kept and given to the next attempt.
+ * - Mid-call failures (modelStreamErrorException, a stream that ends without completionEnd, an SDK error):
+ *   the call is told (it cuts the reply, apologises) and a fresh session resumes with the history at once;
+ *   `maxFailures` within `failureWindowMs` end the call (the call says goodbye).
+ *
+ * A session is confirmed once it produced output, or stayed up CONFIRM_OPEN_MS after opening and
+ * CONFIRM_START_MS after its conversation started; until then what was sent to it is kept for a retry.
+ */
+import type { HistoryEntry } from "../shared/bridge-protocol.ts";
+import { AppError, type ErrorCode } from "../shared/errors.ts";
+import type { Logger } from "../shared/log.ts";
+import type { NovaOutputEvent } from "../shared/nova-events.ts";
+import type { VoiceChange } from "./caller-voice.ts";
+import type { SessionPolicyConfig } from "./config-sessions.ts";
+import { ModelReplies } from "./model-replies.ts";
+import type { ModelSession, ModelSessionListener } from "./model-session.ts";
+import { RecentAudio } from "./recent-audio.ts";
+import {
+  ConversationActivity,
+  FailureWindow,
+  retryDelayMs,
+  type SwitchReason,
+  switchDecision,
+} from "./session-policy.ts";
+import { SessionStats } from "./session-stats.ts";
+
+export const CONFIRM_OPEN_MS = 1500;
+export const CONFIRM_START_MS = 500;
+/** How often a prepared switch is reconsidered when no caller frame comes to trigger it. */
+const SWITCH_CHECK_MS = 100;
+/** Inputs held while no session is in use (retry backoff); the oldest go beyond this. */
+const MAX_PENDING_INPUTS = 3000;
+/** Failures a retry cannot mend. */
+const FATAL_CODES: ReadonlySet<ErrorCode> = new Set(["bad_config", "model_validation"]);
+
+export interface ContinuityListener {
+  onEvent(event: NovaOutputEvent, receivedMs: number): void;
+  /** The conversation so far, for a session about to take over. */
+  history(): HistoryEntry[];
+  /** Whether the caller is hearing (or about to hear) a reply already received. */
+  replyPlaying(): boolean;
+  /**
+   * The next session takes over (rollover). `modelWasBusy`: the old one owed or was giving an answer,
+   * which is cut short. Returns an interactive text for the new session, if any.
+   */
+  onSwitch(info: { reason: SwitchReason; modelWasBusy: boolean }): string | null;
+  /** The session failed mid-call; a fresh one takes over at once. Returns a text for it, if any. */
+  onLost(failure: AppError, info: { modelWasBusy: boolean }): string | null;
+  /** A session start is retried after `delayMs` (the caller may hear a hold prompt meanwhile). */
+  onStartRetry?(failure: AppError, attempt: number, delayMs: number): void;
+  /** The model keeps failing: the call says goodbye and ends. */
+  onGiveUp(failure: AppError): void;
+}
+
+export interface SessionContinuityOptions {
+  /** Opens a model session wired to `listener` (the first may be a pre-warmed one). */
+  open(listener: ModelSessionListener): ModelSession;
+  listener: ContinuityListener;
+  policy: SessionPolicyConfig;
+  logger: Logger;
+  now: () => number;
+  /** The bridge's counters (this call's own are logged when it ends). */
+  bridgeStats?: SessionStats;
+  random?: () => number;
+}
+
+type Input = { kind: "audio"; base64: string } | { kind: "text"; text: string };
+
+interface Slot {
+  readonly number: number;
+  session: ModelSession | null;
+  readonly openedAtMs: number;
+  startedAtMs: number | null;
+  instruction: string | null;
+  confirmed: boolean;
+  /** Inputs sent since the start, until confirmed: a retry gets them again. */
+  unconfirmed: Input[];
+  readonly toolUseIds: Set<string>;
+}
+
+export function pcmBytesOfBase64(base64: string): number {
+  const padding = base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0;
+  return (base64.length / 4) * 3 - padding;
+}
+
+export class SessionContinuity {
+  readonly #o: SessionContinuityOptions;
+  readonly #log: Logger;
+  readonly #stats = new SessionStats();
+  readonly #activity = new ConversationActivity();
+  readonly #replies = new ModelReplies();
+  readonly #recent = new RecentAudio();
+  readonly #failures: FailureWindow;
+  #current: Slot | null = null;
+  #next: Slot | null = null;
+  #pending: Input[] = [];
+  #startAttempt = 0;
+  #standbyAttempt = 0;
+  #slots = 0;
+  #warm = false;
+  #done = false;
+  #rolloverTimer: NodeJS.Timeout | null = null;
+  #switchTimer: NodeJS.Timeout | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #standbyTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: SessionContinuityOptions) {
+    this.#o = options;
+    this.#log = options.logger;
+    this.#failures = new FailureWindow(options.policy.failureWindowMs);
+  }
+
+  /** Whether the first session came warm (pool or pre-warm). */
+  get warm(): boolean {
+    return this.#warm;
+  }
+
+  /** The session in use, for logs and measurements ("" between sessions). */
+  get key(): string {
+    return this.#current?.session?.key ?? "";
+  }
+
+  get counters() {
+    return this.#stats.snapshot();
+  }
+
+  /** Opens the first session: history from the listener, then `instruction` (e.g. the greeting request). */
+  start(instruction: string | null): void {
+    this.#begin(this.#open(), instruction);
+    this.#warm = this.#current?.session?.warm ?? false;
+  }
+
+  sendAudio(base64: string, atMs: number): void {
+    if (this.#done) return;
+    this.#recent.push(base64, atMs);
+    this.#input({ kind: "audio", base64 }, atMs);
+    if (this.#next) this.#considerSwitch(atMs);
+  }
+
+  /** An interactive USER text (greeting request, keypad digits): the model answers it. */
+  sendUserText(text: string): void {
+    if (this.#done) return;
+    const nowMs = this.#o.now();
+    this.#activity.inputSent(nowMs);
+    this.#input({ kind: "text", text }, nowMs);
+  }
+
+  sendToolResult(toolUseId: string, resultJson: string): void {
+    const slot = this.#current;
+    if (this.#done || !slot?.session) return;
+    if (!slot.toolUseIds.has(toolUseId)) {
+      // The session that asked is gone; the one in use would refuse an answer to a question it never asked.
+      this.#log.warn("tool result dropped: its session was replaced", { toolUseId });
+      return;
+    }
+    slot.toolUseIds.delete(toolUseId);
+    this.#activity.inputSent(this.#o.now());
+    slot.session.sendToolResult(toolUseId, resultJson);
+  }
+
+  /** The caller's voice activity (local VAD), for choosing a quiet moment and replaying unanswered speech. */
+  voice(change: VoiceChange): void {
+    this.#activity.voice(change);
+  }
+
+  /** Ends every session in protocol order; the call is over. */
+  async close(): Promise<void> {
+    if (this.#done && !this.#current && !this.#next) return;
+    this.#done = true;
+    this.#clearTimers();
+    const sessions = [this.#current?.session, this.#next?.session];
+    this.#current = null;
+    this.#next = null;
+    this.#log.info("model sessions summary", { ...this.#stats.snapshot() });
+    await Promise.allSettled(sessions.map((session) => session?.close()));
+  }
+
+  // ---- sessions -------------------------------------------------------------------------------------------
+
+  #open(): Slot {
+    const slot: Slot = {
+      number: ++this.#slots,
+      session: null,
+      openedAtMs: this.#o.now(),
+      startedAtMs: null,
+      instruction: null,
+      confirmed: false,
+      unconfirmed: [],
+      toolUseIds: new Set(),
+    };
+    this.#count((stats) => stats.opened());
+    try {
+      slot.session = this.#o.open({
+        onEvent: (event, receivedMs) => this.#onEvent(slot, event, receivedMs),
+        onEnd: (error) => this.#onEnd(slot, error),
+      });
+    } catch (error) {
+      const failure =
+        error instanceof AppError
+          ? error
+          : new AppError("model_unavailable", "the model session could not be opened", { cause: error });
+      queueMicrotask(() => this.#onEnd(slot, failure));
+    }
+    return slot;
+  }
+
+  /** The slot takes over: history, then the instruction, then what was held for it. */
+  #begin(slot: Slot, instruction: string | null): void {
+    if (this.#current !== null && this.#current !== slot)
+      throw new AppError("internal", "two sessions in use");
+    this.#current = slot;
+    slot.instruction = instruction;
+    slot.startedAtMs = this.#o.now();
+    const history = this.#o.listener.history();
+    slot.session?.start({ history, instruction });
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const input of pending) this.#deliver(slot, input);
+    this.#armRollover(slot);
+    this.#log.info("model session in use", {
+      session: slot.number,
+      key: slot.session?.key,
+      historyEntries: history.length,
+      instruction: instruction !== null,
+      heldInputs: pending.length,
+    });
+  }
+
+  #input(input: Input, atMs: number): void {
+    const slot = this.#current;
+    if (slot?.session) {
+      this.#confirm(slot, atMs);
+      this.#deliver(slot, input);
+      return;
+    }
+    this.#pending.push(input);
+    if (this.#pending.length > MAX_PENDING_INPUTS) this.#pending.shift();
+  }
+
+  #deliver(slot: Slot, input: Input): void {
+    if (input.kind === "audio") slot.session?.sendAudio(input.base64);
+    else slot.session?.sendUserText(input.text);
+    if (!slot.confirmed) slot.unconfirmed.push(input);
+  }
+
+  #confirm(slot: Slot, nowMs: number): void {
+    if (slot.confirmed || slot.startedAtMs === null) return;
+    if (nowMs - slot.openedAtMs < CONFIRM_OPEN_MS || nowMs - slot.startedAtMs < CONFIRM_START_MS) return;
+    this.#confirmed(slot);
+  }
+
+  #confirmed(slot: Slot): void {
+    slot.confirmed = true;
+    slot.unconfirmed = [];
+    if (slot === this.#current) this.#startAttempt = 0;
+  }
+
+  #onEvent(slot: Slot, event: NovaOutputEvent, receivedMs: number): void {
+    if (this.#done || slot !== this.#current) return;
+    if (!slot.confirmed) this.#confirmed(slot);
+    const step = this.#replies.accept(event);
+    if (step.kind === "tool-use") slot.toolUseIds.add(step.toolUseId);
+    this.#activity.modelStep(step, receivedMs);
+    this.#o.listener.onEvent(event, receivedMs);
+  }
+
+  #onEnd(slot: Slot, failure: AppError): void {
+    // A session being replaced may fail while it closes: that is no failure of the call.
+    if (this.#done || (slot !== this.#current && slot !== this.#next)) return;
+    this.#count((stats) => stats.failed(failure.code));
+    if (slot === this.#next) {
+      this.#next = null;
+      this.#stopSwitchChecks();
+      // The session in use carries on; if no standby can be had before its limit, that limit is a failure.
+      const attempt = ++this.#standbyAttempt;
+      const delayMs = retryDelayMs(attempt, this.#o.policy, this.#o.random ?? Math.random);
+      this.#log.warn("standby model session failed", { code: failure.code, error: failure.message, delayMs });
+      this.#standbyTimer = setTimeout(() => {
+        this.#standbyTimer = null;
+        this.#prepareNext();
+      }, delayMs);
+      return;
+    }
+    this.#current = null;
+    if (this.#rolloverTimer) clearTimeout(this.#rolloverTimer);
+    const nowMs = this.#o.now();
+    if (!slot.confirmed) {
+      this.#startAttempt++;
+      this.#log.warn("model session failed to start", {
+        code: failure.code,
+        error: failure.message,
+        attempt: this.#startAttempt,
+      });
+      // Everything sent to it goes to the next attempt, before what comes meanwhile.
+      this.#pending = [...slot.unconfirmed, ...this.#pending];
+      if (FATAL_CODES.has(failure.code)) this.#giveUp(failure);
+      else
+        this.#retryLater(() => this.#begin(this.#takeNext(), slot.instruction), this.#startAttempt, failure);
+      return;
+    }
+    const inWindow = this.#failures.record(nowMs);
+    this.#log.error("model session failed mid-call", {
+      code: failure.code,
+      error: failure.message,
+      failuresInWindow: inWindow,
+    });
+    if (inWindow >= this.#o.policy.maxFailures) {
+      this.#giveUp(failure);
+      return;
+    }
+    const modelWasBusy = this.#activity.modelBusy(nowMs);
+    const replayFromMs = this.#activity.unansweredSpeechOnsetMs(nowMs);
+    this.#activity.modelReplaced();
+    const instruction = this.#o.listener.onLost(failure, { modelWasBusy });
+    if (this.#done) return;
+    this.#count((stats) => stats.recovered());
+    if (replayFromMs !== null) this.#holdReplay(replayFromMs);
+    this.#begin(this.#takeNext(), instruction);
+  }
+
+  /** The standby session if one is open (its connection is up), else a new one. */
+  #takeNext(): Slot {
+    const next = this.#next;
+    this.#next = null;
+    this.#stopSwitchChecks();
+    return next ?? this.#open();
+  }
+
+  #retryLater(action: () => void, attempt: number, failure: AppError): void {
+    if (attempt >= this.#o.policy.startAttempts) {
+      this.#giveUp(failure);
+      return;
+    }
+    const delayMs = retryDelayMs(attempt, this.#o.policy, this.#o.random ?? Math.random);
+    this.#count((stats) => stats.startRetried());
+    this.#log.info("model session start retried", { code: failure.code, attempt, delayMs });
+    this.#o.listener.onStartRetry?.(failure, attempt, delayMs);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      if (!this.#done) action();
+    }, delayMs);
+  }
+
+  #giveUp(failure: AppError): void {
+    if (this.#done) return;
+    this.#log.error("model keeps failing: the call ends", { code: failure.code });
+    this.#count((stats) => stats.gaveUp());
+    void this.close();
+    this.#o.listener.onGiveUp(failure);
+  }
+
+  // ---- rollover -------------------------------------------------------------------------------------------
+
+  #armRollover(slot: Slot): void {
+    if (this.#rolloverTimer) clearTimeout(this.#rolloverTimer);
+    const dueMs = slot.openedAtMs + this.#o.policy.rolloverAfterMs - this.#o.now();
+    this.#rolloverTimer = setTimeout(
+      () => {
+        this.#rolloverTimer = null;
+        if (slot === this.#current) this.#prepareNext();
+      },
+      Math.max(0, dueMs),
+    );
+  }
+
+  #prepareNext(): void {
+    if (this.#done || this.#next || !this.#current) return;
+    this.#next = this.#open();
+    this.#log.info("next model session opening", {
+      session: this.#next.number,
+      ageMs: Math.round(this.#o.now() - this.#current.openedAtMs),
+    });
+    this.#switchTimer = setInterval(() => this.#considerSwitch(this.#o.now()), SWITCH_CHECK_MS);
+  }
+
+  #considerSwitch(nowMs: number): void {
+    const current = this.#current;
+    if (this.#done || !this.#next || !current) return;
+    const reason = switchDecision(this.#o.policy, {
+      ageMs: nowMs - current.openedAtMs,
+      callerSpeaking: this.#activity.callerSpeaking,
+      replyPlaying: this.#o.listener.replyPlaying(),
+      modelBusy: this.#activity.modelBusy(nowMs),
+      unansweredSpeech: this.#activity.unansweredSpeechOnsetMs(nowMs) !== null,
+    });
+    if (reason) this.#switch(current, reason, nowMs);
+  }
+
+  #switch(old: Slot, reason: SwitchReason, nowMs: number): void {
+    const next = this.#next;
+    if (!next) return;
+    this.#next = null;
+    this.#standbyAttempt = 0;
+    this.#stopSwitchChecks();
+    const modelWasBusy = this.#activity.modelBusy(nowMs);
+    const replayFromMs = reason === "quiet" ? null : this.#activity.unansweredSpeechOnsetMs(nowMs);
+    this.#activity.modelReplaced();
+    this.#current = null;
+    const instruction = this.#o.listener.onSwitch({ reason, modelWasBusy });
+    const replayedBytes = replayFromMs === null ? 0 : this.#holdReplay(replayFromMs);
+    this.#begin(next, instruction);
+    this.#count((stats) => stats.switched(reason));
+    this.#log.info("model session switched", {
+      reason,
+      from: old.number,
+      to: next.number,
+      ageMs: Math.round(nowMs - old.openedAtMs),
+      modelWasBusy,
+      replayedBytes,
+      atMs: Math.round(nowMs),
+    });
+    void old.session?.close();
+  }
+
+  /** Holds the caller's audio since `fromMs` for the session about to take over; returns its PCM bytes. */
+  #holdReplay(fromMs: number): number {
+    const chunks = this.#recent.since(fromMs);
+    let bytes = 0;
+    for (const base64 of chunks) bytes += pcmBytesOfBase64(base64);
+    this.#pending = [...chunks.map((base64): Input => ({ kind: "audio", base64 })), ...this.#pending];
+    this.#count((stats) => stats.replayed(bytes));
+    return bytes;
+  }
+
+  #stopSwitchChecks(): void {
+    if (this.#switchTimer) clearInterval(this.#switchTimer);
+    this.#switchTimer = null;
+  }
+
+  #clearTimers(): void {
+    this.#stopSwitchChecks();
+    for (const timer of [this.#rolloverTimer, this.#retryTimer, this.#standbyTimer]) {
+      if (timer) clearTimeout(timer);
+    }
+    this.#rolloverTimer = null;
+    this.#retryTimer = null;
+    this.#standbyTimer = null;
+  }
+
+  #count(update: (stats: SessionStats) => void): void {
+    update(this.#stats);
+    if (this.#o.bridgeStats) update(this.#o.bridgeStats);
+  }
+}
