@@ -129,7 +129,7 @@ export function parseEdgeConfig(vars: EdgeVars): EdgeConfig {
     streamTokenTtlMs: integer("STREAM_TOKEN_TTL_SECONDS", 120, 10, 3600) * 1000,
     bridgeTokenTtlMs: integer("BRIDGE_TOKEN_TTL_SECONDS", 60, 10, 3600) * 1000,
     bridgeHealthCacheMs: integer("BRIDGE_HEALTH_CACHE_MS", 2000, 0, 60_000),
-    bridgeTimeoutMs: integer("BRIDGE_TIMEOUT_MS", 400, 50, 10_000),
+    bridgeTimeoutMs: integer("BRIDGE_TIMEOUT_MS", 1000, 50, 10_000),
     retentionDays: integer("RETENTION_DAYS", 30, 1, 3650),
     logLevel: logLevel ?? "info",
   };

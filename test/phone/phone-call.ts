@@ -182,6 +182,9 @@ class StreamSession {
   async run(parameters: Record<string, string>): Promise<void> {
     const socket = new WebSocket(this.#url, {
       headers: { "x-twilio-signature": upgradeSignature(this.#options.authToken, this.#url) },
+      // Twilio does not document permessage-deflate on Media Streams; `ws` would offer it and make the
+      // edge compress every frame, so the simulator does not (the benchmark's edge CPU assumes none).
+      perMessageDeflate: false,
     });
     this.#socket = socket;
     await new Promise<void>((resolve, reject) => {
