@@ -50,6 +50,9 @@ export interface SessionRecord {
   received: string[];
   audioInputFrames: number;
   audioInputBytes: number;
+  /** Arrival of the first and the last audioInput (continuity of the caller's audio across sessions). */
+  firstAudioInputAtMs: number | undefined;
+  lastAudioInputAtMs: number | undefined;
   /** Output events sent, by name. */
   sent: Record<string, number>;
   turns: TurnRecord[];
@@ -79,6 +82,8 @@ export function newSessionRecord(
     received: [],
     audioInputFrames: 0,
     audioInputBytes: 0,
+    firstAudioInputAtMs: undefined,
+    lastAudioInputAtMs: undefined,
     sent: {},
     turns: [],
   };

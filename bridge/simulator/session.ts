@@ -87,6 +87,9 @@ export class SimSession {
     if (message.kind === "audioInput") {
       this.record.audioInputFrames++;
       this.record.audioInputBytes += message.pcm.byteLength;
+      const arrivalMs = this.#behaviour.now();
+      this.record.firstAudioInputAtMs ??= arrivalMs;
+      this.record.lastAudioInputAtMs = arrivalMs;
     } else {
       noteReceived(this.record, message.kind);
       if (this.#log.enabled("debug"))
