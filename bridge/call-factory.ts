@@ -2,11 +2,15 @@
  * How the server makes calls: each call gets a Nova Sonic session (adopting the one a pre-warm opened, if
  * it is still usable, else one from the warm pool, else a new one), its own VAD, and the bridge's
  * configuration. How long each session took to be ready for audio, counted from the moment the call asked
- * for it (Twilio's `start`), is measured by source (fast-path-metrics.ts) and logged.
+ * for it (Twilio's `start`), is measured by source (fast-path-metrics.ts) and logged. Calls get the cached
+ * prompts (unless a pre-warm chose another voice), the deployer's tools and Twilio call control.
  */
 import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 import type { Logger } from "../shared/log.ts";
 import { Call, type CallProbe, preciseNowMs } from "./call.ts";
+import type { CustomTool } from "./call-actions.ts";
+import type { CallControl } from "./call-control.ts";
+import type { PromptSource } from "./call-prompts.ts";
 import { VadCallerVoice } from "./caller-voice.ts";
 import type { BridgeConfig } from "./config.ts";
 import type { FastPathMetrics, SessionSource } from "./fast-path-metrics.ts";
@@ -20,6 +24,10 @@ export interface CallFactoryDeps {
   /** Ready streams opened ahead of calls (null: no pool). */
   pool?: SessionPool<NovaModelSession> | null;
   metrics?: FastPathMetrics;
+  /** Cached prompts (prompts.ts) in the configured voice. */
+  prompts?: (PromptSource & { voiceId: string }) | null;
+  customTools?: readonly CustomTool[];
+  callControl?: CallControl | null;
   probe?: CallProbe;
   now?: () => number;
 }
@@ -27,6 +35,7 @@ export interface CallFactoryDeps {
 export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSession> {
   const now = deps.now ?? preciseNowMs;
   const { config, client } = deps;
+  const extraTools = (deps.customTools ?? []).map((tool) => tool.spec);
   /** Logs (and counts) when the session became ready for audio, counted from when the call asked for it. */
   const measureReady = (
     session: NovaModelSession,
@@ -48,6 +57,7 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
         client,
         model: config.model,
         overrides: { voiceId: request.voiceId, systemPrompt: request.systemPrompt },
+        extraTools,
         warm: true,
         logger,
         now,
@@ -58,6 +68,7 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
     },
     startCall({ callSid, link, warm, logger }) {
       let prewarmed = warm;
+      const prompts = deps.prompts && (!warm || warm.voiceId === deps.prompts.voiceId) ? deps.prompts : null;
       return new Call({
         callSid,
         config,
@@ -65,6 +76,10 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
         logger,
         voice: new VadCallerVoice({ minSpeechMs: config.bargeIn.minSpeechMs }),
         ...(deps.probe ? { probe: deps.probe } : {}),
+        prompts,
+        customTools: deps.customTools ?? [],
+        callControl: deps.callControl ?? null,
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
         now,
         openSession(listener) {
           const requestedAtMs = now();
@@ -83,7 +98,14 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
           }
           if (!session) {
             source = "cold";
-            session = NovaModelSession.open({ client, model: config.model, warm: false, logger, now });
+            session = NovaModelSession.open({
+              client,
+              model: config.model,
+              extraTools,
+              warm: false,
+              logger,
+              now,
+            });
           }
           session.attach(listener);
           measureReady(session, source, requestedAtMs, logger);

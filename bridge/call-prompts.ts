@@ -46,7 +46,6 @@ const MULAW_SILENCE = 0xff;
 export class CallPrompts {
   readonly #o: CallPromptsOptions;
   #streamStartMs: number | null = null;
-  #greetingTurn: TurnRecord | null = null;
   /** A released hold whose last copy may still play: cut when the next reply starts. */
   #draining: TurnRecord | null = null;
 
@@ -65,10 +64,7 @@ export class CallPrompts {
   streamStarted(receivedMs: number, greet: boolean): boolean {
     this.#streamStartMs = receivedMs;
     if (!greet) return false;
-    const turn = this.play("greeting");
-    if (!turn) return false;
-    this.#greetingTurn = turn;
-    return true;
+    return this.play("greeting") !== null;
   }
 
   /**
@@ -130,7 +126,7 @@ export class CallPrompts {
   firstFrameSent(turn: TurnRecord, sentMs: number): void {
     if (turn.index !== 0 || this.#streamStartMs === null || turn.timings.streamStartMs !== undefined) return;
     turn.timings.streamStartMs = this.#streamStartMs;
-    const cached = turn === this.#greetingTurn;
+    const cached = turn.cachedPrompt === "greeting";
     const afterStartMs = sentMs - this.#streamStartMs;
     this.#o.metrics?.greetingFirstAudio(cached ? "cache" : "model", afterStartMs);
     this.#o.logger.info("greeting first audio", {

@@ -3,13 +3,16 @@
  *
  * Uplink: each Twilio media frame → PCM at the model's input rate → audioInput at once (silence included,
  * real time, no buffering); the same 8 kHz PCM feeds the local VAD. Downlink: model audio → 8 kHz μ-law →
- * paced playback (playback.ts), ticked by one timer. The agent speaks first: the session opens with an
- * interactive USER text asking for the greeting. Barge-in (barge-in.ts) aborts the reply, sends `clear`,
+ * paced playback (playback.ts), ticked by one timer. The agent speaks first: the cached greeting plays the
+ * moment Twilio's `start` arrives (call-prompts.ts; the session gets it as history), or the session opens
+ * with an interactive USER text asking for the greeting. Tool calls become actions (call-actions.ts).
+ * Barge-in (barge-in.ts) aborts the reply, sends `clear`,
  * bumps the playback generation and records what was heard. When the call ends the session is closed in
  * protocol order; an unexpected end of the model stream is an error of this call only.
  */
 import {
   BRIDGE_PROTOCOL_VERSION,
+  BridgeCloseCode,
   type BridgeControl,
   buildBridgeControl,
   type EdgeControl,
@@ -21,15 +24,18 @@ import type { NovaOutputEvent } from "../shared/nova-events.ts";
 import type { TwilioInbound } from "../shared/twilio-media.ts";
 import { Downlink, Uplink } from "./audio-paths.ts";
 import { type BargeInDecision, BargeInDetector } from "./barge-in.ts";
+import { CallActions, type CustomTool } from "./call-actions.ts";
+import type { CallControl } from "./call-control.ts";
 import { CallPlayout } from "./call-playout.ts";
+import { CallPrompts, type PromptSource } from "./call-prompts.ts";
 import { CallTurns } from "./call-turns.ts";
 import type { CallerVoice } from "./caller-voice.ts";
 import type { BridgeConfig } from "./config.ts";
+import type { FastPathMetrics } from "./fast-path-metrics.ts";
 import { ModelReplies } from "./model-replies.ts";
 import type { ModelSession, ModelSessionListener } from "./model-session.ts";
 import { Playback, type PlayoutReport } from "./playback.ts";
 import type { CallEndpoint, CallEndReason, EdgeLink } from "./server.ts";
-import { runTool, toolResultContent } from "./tools.ts";
 import type { TurnRecord } from "./turn-record.ts";
 
 /** Optional measurement hooks (the benchmark); every time is on the call's clock. */
@@ -57,6 +63,13 @@ export interface CallOptions {
   voice: CallerVoice;
   probe?: CallProbe;
   now?: () => number;
+  /** Cached prompts (greeting, hold, transfer, goodbye…); absent: the model says everything. */
+  prompts?: PromptSource | null;
+  /** The deployer's own tools (run on the bridge; slow ones get the hold prompt). */
+  customTools?: readonly CustomTool[];
+  /** Twilio call control for transfers; absent: transfers are refused. */
+  callControl?: CallControl | null;
+  metrics?: FastPathMetrics;
 }
 
 const SESSION_CLOSE_BUDGET_MS = 1000;
@@ -81,6 +94,8 @@ export class Call implements CallEndpoint {
   readonly #turns = new CallTurns();
   #session: ModelSession | null = null;
   readonly #playout: CallPlayout;
+  readonly #prompts: CallPrompts;
+  readonly #actions: CallActions;
   #hangupAfterTurn: number | null = null;
   #hangupTimer: NodeJS.Timeout | null = null;
   #ending: Promise<void> | null = null;
@@ -105,13 +120,55 @@ export class Call implements CallEndpoint {
       now: this.#now,
       ...(probe ? { onLateTick: (latenessMs: number) => probe.pacing(latenessMs) } : {}),
     });
+    this.#prompts = new CallPrompts({
+      prompts: options.prompts ?? null,
+      playback: this.#playback,
+      turns: this.#turns,
+      pump: () => this.#pump(),
+      cutPlayback: () => this.#cutPromptPlayback(),
+      metrics: options.metrics,
+      logger: this.#log,
+      now: this.#now,
+    });
+    this.#actions = new CallActions({
+      callSid: options.callSid,
+      tools: config.model.tools,
+      customTools: options.customTools ?? [],
+      transfer: config.fastPaths.transfer,
+      callControl: options.callControl ?? null,
+      holdAfterMs: config.fastPaths.holdAfterMs,
+      prompts: this.#prompts,
+      host: {
+        sendToolResult: (toolUseId, resultJson) => this.#session?.sendToolResult(toolUseId, resultJson),
+        replyPlaying: () => this.#playback.hasReply(),
+        agentSpokeThisTurn: () => {
+          const turn = this.#turns.current;
+          return turn?.replyStarted === true && turn.cachedPrompt === undefined;
+        },
+        requestHangup: () => this.#requestHangup(),
+        transferred: () => this.#endTransferred(),
+      },
+      logger: this.#log,
+    });
   }
 
   handleTwilio(message: TwilioInbound, receivedMs: number): void {
     if (this.#ending) return;
     // The conversation starts with the stream (a `resume` may still come right after `connected`).
     if (!this.#session && message.event !== "connected") {
-      this.#startSession([], this.#o.config.model.greetingInstruction);
+      const greeted = message.event === "start" && this.#greetFromCache(message.start.streamSid, receivedMs);
+      const { greetingInstruction } = this.#o.config.model;
+      // A cached greeting reaches the model as history (the service wants a USER message first).
+      const greeting = greeted ? (this.#turns.current?.plannedText.join(" ") ?? "") : "";
+      this.#startSession(
+        greeted
+          ? [
+              { role: "USER", text: greetingInstruction },
+              { role: "ASSISTANT", text: greeting },
+            ]
+          : [],
+        greeted ? null : greetingInstruction,
+      );
     }
     switch (message.event) {
       case "connected":
@@ -247,6 +304,7 @@ export class Call implements CallEndpoint {
     const found = this.#turns.replyTurn();
     if (!found) return null;
     if (found.started) {
+      this.#prompts.beforeModelReply();
       this.#downlink.reset();
       this.#playback.startReply(found.turn.index);
       this.#log.debug("reply started", { turnIndex: found.turn.index, atMs });
@@ -265,16 +323,7 @@ export class Call implements CallEndpoint {
   }
 
   #onToolUse(toolName: string, toolUseId: string, input: string): void {
-    const outcome = runTool(this.#o.config.model.tools, toolName, input, {
-      nowMs: Date.now(),
-      requestHangup: () => this.#requestHangup(),
-    });
-    this.#log.info("tool used", {
-      toolName,
-      ok: outcome.ok,
-      ...(outcome.ok ? {} : { error: outcome.error }),
-    });
-    this.#session?.sendToolResult(toolUseId, toolResultContent(outcome));
+    this.#actions.onToolUse(toolName, toolUseId, input);
   }
 
   /**
@@ -356,6 +405,7 @@ export class Call implements CallEndpoint {
     const turn = this.#turns.current;
     if (turn?.replyStarted && turn.timings.firstFrameSentMs === undefined) {
       turn.timings.firstFrameSentMs = firstFrameSentMs;
+      this.#prompts.firstFrameSent(turn, firstFrameSentMs);
     }
     return firstFrameSentMs;
   }
@@ -382,6 +432,7 @@ export class Call implements CallEndpoint {
   // ---- ending -------------------------------------------------------------------------------------------
 
   async #finish(reason: CallEndReason): Promise<void> {
+    this.#actions.stop();
     this.#playout.stop();
     if (this.#hangupTimer) clearTimeout(this.#hangupTimer);
     this.#o.probe?.ended(this.#playback.underruns);
@@ -405,6 +456,32 @@ export class Call implements CallEndpoint {
         error: describeError(error),
       });
     }
+  }
+
+  // ---- cached prompts and call actions (call-prompts.ts, call-actions.ts) -------------------------------
+
+  /** Twilio's stream started: the cached greeting, if there is one, goes out now. Returns whether it did. */
+  #greetFromCache(streamSid: string, receivedMs: number): boolean {
+    this.#playout.setStreamSid(streamSid);
+    return this.#prompts.streamStarted(receivedMs, true);
+  }
+
+  /** A hold prompt still playing when the answer comes is cut, like a barge-in (heard part recorded). */
+  #cutPromptPlayback(): void {
+    const { reports, clear } = this.#playback.interrupt(this.#now());
+    if (clear) this.#playout.clear();
+    for (const report of reports) {
+      this.#turns.get(report.turnIndex)?.reply.abort();
+      this.#finishTurn(report.turnIndex, report);
+    }
+  }
+
+  /** Twilio took the call to the transfer number: the edge is told, the call ends here. */
+  #endTransferred(): void {
+    if (this.#ending) return;
+    this.#send({ bridge: "hangup", reason: "transfer" });
+    void this.end({ kind: "socket-closed", code: BridgeCloseCode.CALL_ENDED });
+    this.#o.link.close(BridgeCloseCode.CALL_ENDED, "call transferred");
   }
 
   #send(message: BridgeControl): void {

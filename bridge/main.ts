@@ -8,12 +8,14 @@ import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 import { describeError } from "../shared/errors.ts";
 import { Logger } from "../shared/log.ts";
 import type { CallProbe } from "./call.ts";
+import type { CustomTool } from "./call-actions.ts";
 import { novaCallFactory } from "./call-factory.ts";
 import { type BridgeConfig, parseBridgeConfig } from "./config.ts";
-import { FastPathMetrics } from "./fast-path-metrics.ts";
-import { NovaModelSession } from "./model-session.ts";
+import type { FastPathMetrics } from "./fast-path-metrics.ts";
+import { createFastPaths, type FastPaths } from "./fast-paths.ts";
+import type { NovaModelSession } from "./model-session.ts";
 import { createNovaClient } from "./nova/client.ts";
-import { SessionPool } from "./nova/pool.ts";
+import type { SessionPool } from "./nova/pool.ts";
 import { BridgeServer } from "./server.ts";
 
 export interface RunningBridge {
@@ -24,6 +26,8 @@ export interface RunningBridge {
   /** The warm pool (null when POOL_MAX is 0). */
   pool: SessionPool<NovaModelSession> | null;
   metrics: FastPathMetrics;
+  /** The pool, the cached prompts, call control (fast-paths.ts). */
+  fastPaths: FastPaths;
   close(): Promise<void>;
 }
 
@@ -33,6 +37,8 @@ export interface StartBridgeOptions {
   client?: BedrockRuntimeClient;
   probe?: CallProbe;
   prewarmTtlMs?: number;
+  /** The deployer's own tools, offered to the model beside the built-in ones. */
+  tools?: readonly CustomTool[];
 }
 
 export async function startBridge(
@@ -45,19 +51,14 @@ export async function startBridge(
   });
   const client = options.client ?? createNovaClient({ region: config.region });
   const now = () => performance.timeOrigin + performance.now();
-  const metrics = new FastPathMetrics();
-  const poolConfig = config.fastPaths.pool;
-  const pool =
-    poolConfig.maxSize > 0
-      ? new SessionPool<NovaModelSession>({
-          open: () => NovaModelSession.open({ client, model: config.model, warm: true, logger, now }),
-          minSize: poolConfig.minSize,
-          maxSize: poolConfig.maxSize,
-          maxAgeMs: poolConfig.maxAgeMs,
-          logger,
-          now,
-        })
-      : null;
+  const fastPaths = createFastPaths({
+    config,
+    client,
+    ...(options.tools ? { customTools: options.tools } : {}),
+    logger,
+    now,
+  });
+  const { pool, metrics } = fastPaths;
   const server = new BridgeServer<NovaModelSession>({
     secret: config.secret,
     bridgeId: config.bridgeId,
@@ -69,13 +70,16 @@ export async function startBridge(
       client,
       pool,
       metrics,
+      prompts: fastPaths.prompts,
+      customTools: fastPaths.customTools,
+      callControl: fastPaths.callControl,
       ...(options.probe ? { probe: options.probe } : {}),
     }),
-    metrics: () => ({ pool: pool?.stats() ?? null, ...metrics.snapshot() }),
+    metrics: () => fastPaths.snapshot(),
     ...(options.prewarmTtlMs !== undefined ? { prewarmTtlMs: options.prewarmTtlMs } : {}),
   });
   const { port, host } = await server.listen(config.port, config.host);
-  pool?.start();
+  fastPaths.start();
   const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   return {
     port,
@@ -83,9 +87,10 @@ export async function startBridge(
     server,
     pool,
     metrics,
+    fastPaths,
     async close() {
       await server.close();
-      await pool?.close();
+      await fastPaths.close();
       if (!options.client) client.destroy();
     },
   };

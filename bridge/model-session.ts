@@ -65,15 +65,24 @@ export function fitHistory(history: readonly HistoryEntry[]): HistoryEntry[] {
 
 export class NovaModelSession implements ModelSession {
   readonly warm: boolean;
+  /** The voice the session speaks with (a pre-warm may have chosen another than the configured one). */
+  readonly voiceId: string;
   readonly #session: NovaSession;
   readonly #log: Logger;
   readonly #now: () => number;
   #listener: ModelSessionListener | null = null;
   #closeRequested = false;
 
-  private constructor(session: NovaSession, warm: boolean, logger: Logger, now: () => number) {
+  private constructor(
+    session: NovaSession,
+    warm: boolean,
+    voiceId: string,
+    logger: Logger,
+    now: () => number,
+  ) {
     this.#session = session;
     this.warm = warm;
+    this.voiceId = voiceId;
     this.#log = logger;
     this.#now = now;
   }
@@ -90,10 +99,11 @@ export class NovaModelSession implements ModelSession {
     now: () => number;
   }): NovaModelSession {
     const { model, overrides } = args;
+    const voiceId = overrides?.voiceId ?? model.voiceId;
     const session = NovaSession.open(
       {
         modelId: model.modelId,
-        voiceId: overrides?.voiceId ?? model.voiceId,
+        voiceId,
         systemPrompt: overrides?.systemPrompt ?? model.systemPrompt,
         inputSampleRateHz: model.inputSampleRateHz,
         outputSampleRateHz: model.outputSampleRateHz,
@@ -105,7 +115,7 @@ export class NovaModelSession implements ModelSession {
       },
       { client: args.client, logger: args.logger, now: args.now },
     );
-    return new NovaModelSession(session, args.warm, args.logger, args.now);
+    return new NovaModelSession(session, args.warm, voiceId, args.logger, args.now);
   }
 
   get key(): string {
