@@ -29,6 +29,11 @@ export interface RunningBridge {
   /** The pool, the cached prompts, call control (fast-paths.ts). */
   fastPaths: FastPaths;
   close(): Promise<void>;
+  /**
+   * Stops taking calls, lets those in progress finish for up to `timeoutMs` (default BRIDGE_DRAIN_MS),
+   * hands the rest over to other bridges (DRAINING), then closes.
+   */
+  drain(timeoutMs?: number): Promise<{ finished: number; handedOver: number }>;
 }
 
 export interface StartBridgeOptions {
@@ -93,6 +98,12 @@ export async function startBridge(
       await fastPaths.close();
       if (!options.client) client.destroy();
     },
+    async drain(timeoutMs = config.fastPaths.drainMs) {
+      await fastPaths.close();
+      const outcome = await server.drain(timeoutMs);
+      if (!options.client) client.destroy();
+      return outcome;
+    },
   };
 }
 
@@ -108,18 +119,27 @@ async function main(): Promise<void> {
   console.log(
     `bridge ${config.bridgeId} (${config.region}) listening on ${bridge.url}, up to ${config.maxCalls} calls`,
   );
-  const stop = (signal: string) => {
-    console.log(`${signal}: closing the bridge`);
-    bridge.close().then(
+  const exitWhen = (done: Promise<unknown>) =>
+    done.then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(describeError(error));
         process.exit(1);
       },
     );
-  };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  // SIGTERM (a deployment, a scale-in): drain, then hand over what is left. SIGINT: close now.
+  process.once("SIGTERM", () => {
+    console.log(`SIGTERM: closing the bridge (draining for up to ${config.fastPaths.drainMs} ms)`);
+    exitWhen(
+      bridge.drain().then(({ finished, handedOver }) => {
+        console.log(`drained: ${finished} call(s) finished, ${handedOver} handed over`);
+      }),
+    );
+  });
+  process.once("SIGINT", () => {
+    console.log("SIGINT: closing the bridge");
+    exitWhen(bridge.close());
+  });
 }
 
 if (import.meta.main) {

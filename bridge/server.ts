@@ -77,6 +77,8 @@ export interface BridgeStats {
   prewarmed: number;
 }
 
+/** After a handover close, how long the bridge waits for the edges to answer it. */
+const HANDOVER_CLOSE_WAIT_MS = 1000;
 const MEDIA_PATH = /^\/v1\/calls\/(CA[0-9a-fA-F]{32})\/media$/;
 const PREWARM_PATH = /^\/v1\/calls\/(CA[0-9a-fA-F]{32})\/prewarm$/;
 
@@ -119,6 +121,8 @@ export class BridgeServer<Warm> {
   readonly #warm = new Map<string, WarmEntry<Warm>>();
   readonly #stats = { callsStarted: 0, malformedFrames: 0, refusedUpgrades: 0 };
   #draining = false;
+  /** Resolves when the last call has left (set while draining). */
+  #onIdle: (() => void) | null = null;
 
   constructor(options: BridgeServerOptions<Warm>) {
     this.#options = options;
@@ -157,6 +161,49 @@ export class BridgeServer<Warm> {
 
   stats(): BridgeStats {
     return { ...this.#stats, activeCalls: this.#calls.size, prewarmed: this.#warm.size };
+  }
+
+  /**
+   * SIGTERM: stops taking calls (health says draining, new streams and pre-warms get 503), lets the calls
+   * in progress end on their own for up to `timeoutMs`, then hands the rest over (DRAINING: the edge
+   * resumes them on another bridge with their history), and closes. Resolves with how many were handed
+   * over.
+   */
+  async drain(timeoutMs: number): Promise<{ finished: number; handedOver: number }> {
+    this.#draining = true;
+    for (const [callSid, entry] of this.#warm) this.#dropWarm(callSid, entry);
+    const inProgress = this.#calls.size;
+    this.#log.info("draining", { activeCalls: inProgress, timeoutMs });
+    await this.#idle(timeoutMs);
+    const remaining = [...this.#calls.values()];
+    if (remaining.length > 0)
+      this.#log.info("drain time is up: handing calls over", { calls: remaining.length });
+    await Promise.allSettled(
+      remaining.map(async ({ socket, endpoint }) => {
+        await endpoint.end({ kind: "bridge-closing" });
+        socket.close(BridgeCloseCode.DRAINING, "bridge draining: resume elsewhere");
+      }),
+    );
+    // Let the close handshakes finish, so that each edge reads DRAINING, not a dropped connection.
+    await this.#idle(HANDOVER_CLOSE_WAIT_MS);
+    await this.close();
+    return { finished: inProgress - remaining.length, handedOver: remaining.length };
+  }
+
+  /** Resolves when no call is left, or after `timeoutMs`. */
+  async #idle(timeoutMs: number): Promise<void> {
+    if (this.#calls.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        this.#onIdle = resolve;
+      }),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.#onIdle = null;
   }
 
   /** Stops accepting, ends every call (GOING_AWAY) and pre-warmed session, and closes the listener. */
@@ -304,6 +351,7 @@ export class BridgeServer<Warm> {
     socket.on("error", (error) => log.warn("edge socket error", { error: describeError(error) }));
     socket.on("close", (code) => {
       if (this.#calls.get(callSid) === call) this.#calls.delete(callSid);
+      if (this.#calls.size === 0) this.#onIdle?.();
       void endpoint.end({ kind: "socket-closed", code });
       log.info("call stream closed", { closeCode: closeCodeName(code), activeCalls: this.#calls.size });
     });
