@@ -36,6 +36,8 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
   const now = deps.now ?? preciseNowMs;
   const { config, client } = deps;
   const extraTools = (deps.customTools ?? []).map((tool) => tool.spec);
+  /** Pre-warmed sessions with a voice or system prompt of their own (a pooled one cannot stand in). */
+  const customised = new WeakSet<NovaModelSession>();
   /** Logs (and counts) when the session became ready for audio, counted from when the call asked for it. */
   const measureReady = (
     session: NovaModelSession,
@@ -53,7 +55,7 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
   return {
     prewarm(request, logger) {
       logger.info("pre-warming a model session");
-      return NovaModelSession.open({
+      const session = NovaModelSession.open({
         client,
         model: config.model,
         overrides: { voiceId: request.voiceId, systemPrompt: request.systemPrompt },
@@ -62,6 +64,10 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
         logger,
         now,
       });
+      const ownVoice = request.voiceId !== undefined && request.voiceId !== config.model.voiceId;
+      const ownPrompt = request.systemPrompt !== undefined && request.systemPrompt !== config.model.systemPrompt;
+      if (ownVoice || ownPrompt) customised.add(session);
+      return session;
     },
     disposeWarm(warm) {
       void warm.close();
@@ -88,6 +94,15 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
           prewarmed = null;
           if (session && !session.isOpen) {
             logger.warn("pre-warmed session was closed while it waited; opening another");
+            void session.close();
+            session = null;
+          } else if (
+            session &&
+            session.acceptedAtMs === undefined &&
+            !customised.has(session) &&
+            (deps.pool?.readyCount ?? 0) > 0
+          ) {
+            // The pre-warm is still connecting while the pool holds a ready stream: the ready one serves.
             void session.close();
             session = null;
           }

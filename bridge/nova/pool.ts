@@ -117,11 +117,16 @@ export class SessionPool<S extends PoolStream> {
     return chosen?.stream ?? null;
   }
 
+  /** Streams ready for audio now. */
+  get readyCount(): number {
+    return this.#entries.filter((entry) => entry.readyAtMs !== null && entry.stream.isOpen).length;
+  }
+
   stats(): PoolStats {
     const nowMs = this.#o.now();
     return {
       size: this.#entries.length,
-      ready: this.#entries.filter((entry) => entry.readyAtMs !== null && entry.stream.isOpen).length,
+      ready: this.readyCount,
       target: this.#target(nowMs),
       ...this.#counts,
       arrivalsPerMinute: Math.round(this.#rate.perSecond(nowMs) * 60 * 100) / 100,
