@@ -65,7 +65,8 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
         now,
       });
       const ownVoice = request.voiceId !== undefined && request.voiceId !== config.model.voiceId;
-      const ownPrompt = request.systemPrompt !== undefined && request.systemPrompt !== config.model.systemPrompt;
+      const ownPrompt =
+        request.systemPrompt !== undefined && request.systemPrompt !== config.model.systemPrompt;
       if (ownVoice || ownPrompt) customised.add(session);
       return session;
     },

@@ -120,7 +120,9 @@ async function runMode(mode: Mode): Promise<Row> {
         row.greetingSource[source] = (row.greetingSource[source] ?? 0) + 1;
       } else if (line.msg === "model session ready") {
         const source = String(line.source);
-        (row.ready[source] ??= []).push(Number(line.readyAfterMs));
+        const samples = row.ready[source] ?? [];
+        samples.push(Number(line.readyAfterMs));
+        row.ready[source] = samples;
       }
     }
     await sleep(GAP_MS);
