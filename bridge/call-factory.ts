@@ -17,6 +17,7 @@ import type { FastPathMetrics, SessionSource } from "./fast-path-metrics.ts";
 import { NovaModelSession } from "./model-session.ts";
 import type { SessionPool } from "./nova/pool.ts";
 import type { CallFactory } from "./server.ts";
+import type { SessionStats } from "./session-stats.ts";
 
 export interface CallFactoryDeps {
   config: BridgeConfig;
@@ -30,6 +31,8 @@ export interface CallFactoryDeps {
   callControl?: CallControl | null;
   probe?: CallProbe;
   now?: () => number;
+  /** Model sessions across calls (rollovers, failures, recoveries). */
+  sessionStats?: SessionStats;
 }
 
 export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSession> {
@@ -87,6 +90,7 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
         customTools: deps.customTools ?? [],
         callControl: deps.callControl ?? null,
         ...(deps.metrics ? { metrics: deps.metrics } : {}),
+        ...(deps.sessionStats ? { sessionStats: deps.sessionStats } : {}),
         now,
         openSession(listener) {
           const requestedAtMs = now();

@@ -31,11 +31,14 @@ import { CallPrompts, type PromptSource } from "./call-prompts.ts";
 import { CallTurns } from "./call-turns.ts";
 import type { CallerVoice } from "./caller-voice.ts";
 import type { BridgeConfig } from "./config.ts";
+import { ConversationHistory } from "./conversation-history.ts";
 import type { FastPathMetrics } from "./fast-path-metrics.ts";
 import { ModelReplies } from "./model-replies.ts";
 import type { ModelSession, ModelSessionListener } from "./model-session.ts";
 import { Playback, type PlayoutReport } from "./playback.ts";
 import type { CallEndpoint, CallEndReason, EdgeLink } from "./server.ts";
+import { type ContinuityListener, SessionContinuity } from "./session-continuity.ts";
+import type { SessionStats } from "./session-stats.ts";
 import type { TurnRecord } from "./turn-record.ts";
 
 /** Optional measurement hooks (the benchmark); every time is on the call's clock. */
@@ -70,6 +73,8 @@ export interface CallOptions {
   /** Twilio call control for transfers; absent: transfers are refused. */
   callControl?: CallControl | null;
   metrics?: FastPathMetrics;
+  /** The bridge's model-session counters (the call keeps its own too). */
+  sessionStats?: SessionStats;
 }
 
 const SESSION_CLOSE_BUDGET_MS = 1000;
@@ -77,6 +82,16 @@ const SESSION_CLOSE_BUDGET_MS = 1000;
 const HANGUP_GRACE_MS = 2000;
 const RESUME_INSTRUCTION =
   "The caller is connected again after the line dropped for a moment. Welcome them back briefly and carry on.";
+/** For a fresh session that takes over from one that failed or ran out while it owed an answer. */
+const CARRY_ON_INSTRUCTION =
+  "The line dropped for a moment while you were answering. Say sorry for the interruption in a few words, " +
+  "then carry on where you left off.";
+/** The same once the caller has heard the cached apology. */
+const CARRY_ON_AFTER_APOLOGY_INSTRUCTION =
+  "The line dropped for a moment while you were answering, and the caller has been asked to bear with you. " +
+  "Carry on where you left off.";
+/** The goodbye of a call the model gave up on is waited for at most this long before the line closes. */
+const FAILED_CALL_GOODBYE_MAX_MS = 15_000;
 
 export function preciseNowMs(): number {
   return performance.timeOrigin + performance.now();
@@ -92,7 +107,8 @@ export class Call implements CallEndpoint {
   readonly #bargeIn: BargeInDetector;
   readonly #replies: ModelReplies;
   readonly #turns = new CallTurns();
-  #session: ModelSession | null = null;
+  #session: SessionContinuity | null = null;
+  readonly #history: ConversationHistory;
   readonly #playout: CallPlayout;
   readonly #prompts: CallPrompts;
   readonly #actions: CallActions;
@@ -112,6 +128,7 @@ export class Call implements CallEndpoint {
     this.#playback = new Playback({ leadMs: config.playbackLeadMs });
     this.#bargeIn = new BargeInDetector(config.bargeIn);
     this.#replies = new ModelReplies();
+    this.#history = new ConversationHistory(config.model.greetingInstruction);
     const probe = options.probe;
     this.#playout = new CallPlayout({
       playback: this.#playback,
@@ -157,18 +174,7 @@ export class Call implements CallEndpoint {
     // The conversation starts with the stream (a `resume` may still come right after `connected`).
     if (!this.#session && message.event !== "connected") {
       const greeted = message.event === "start" && this.#greetFromCache(message.start.streamSid, receivedMs);
-      const { greetingInstruction } = this.#o.config.model;
-      // A cached greeting reaches the model as history (the service wants a USER message first).
-      const greeting = greeted ? (this.#turns.current?.plannedText.join(" ") ?? "") : "";
-      this.#startSession(
-        greeted
-          ? [
-              { role: "USER", text: greetingInstruction },
-              { role: "ASSISTANT", text: greeting },
-            ]
-          : [],
-        greeted ? null : greetingInstruction,
-      );
+      this.#startSession([], greeted ? null : this.#o.config.model.greetingInstruction);
     }
     switch (message.event) {
       case "connected":
@@ -220,13 +226,18 @@ export class Call implements CallEndpoint {
   // ---- model session ----------------------------------------------------------------------------------
 
   #startSession(history: readonly HistoryEntry[], instruction: string | null): void {
-    const session = this.#o.openSession({
-      onEvent: (event, receivedMs) => this.#onModelEvent(event, receivedMs),
-      onEnd: (error) => this.#onModelEnd(error),
+    this.#history.seed(history);
+    const session = new SessionContinuity({
+      open: (listener) => this.#o.openSession(listener),
+      listener: this.#continuityListener(),
+      policy: this.#o.config.sessions,
+      logger: this.#log,
+      now: this.#now,
+      ...(this.#o.sessionStats ? { bridgeStats: this.#o.sessionStats } : {}),
     });
     this.#session = session;
     if (instruction) this.#turns.sentOwnText(instruction, "");
-    session.start({ history, instruction });
+    session.start(instruction);
     this.#send({
       bridge: "ready",
       protocolVersion: BRIDGE_PROTOCOL_VERSION,
@@ -273,15 +284,6 @@ export class Call implements CallEndpoint {
       case "none":
         return;
     }
-  }
-
-  #onModelEnd(failure: AppError): void {
-    if (this.#ending) return;
-    this.#log.error("model session failed", { code: failure.code, error: describeError(failure) });
-    this.#send({ bridge: "error", code: failure.code, message: failure.message.slice(0, 4000) });
-    this.#send({ bridge: "hangup", reason: "session_failed" });
-    void this.end({ kind: "socket-closed", code: 4011 });
-    this.#o.link.close(4011, "model session failed");
   }
 
   /** A USER text turn of ours (greeting request, keypad digit); `label` is how the turn records it. */
@@ -354,13 +356,14 @@ export class Call implements CallEndpoint {
   #onCallerAudio(payloadBase64: string, receivedMs: number): void {
     const chunk = this.#uplink.convert(payloadBase64);
     if (chunk.modelBase64 !== null) {
-      this.#session?.sendAudio(chunk.modelBase64);
+      this.#session?.sendAudio(chunk.modelBase64, receivedMs);
       const sentMs = this.#now();
       this.#lastAudioInputSentMs = sentMs;
       this.#o.probe?.uplink(this.#session?.key ?? "", receivedMs, sentMs);
     }
     const playing = this.#playback.isPlaying(receivedMs);
     for (const change of this.#o.voice.push(chunk.pcm8k, receivedMs)) {
+      this.#session?.voice(change);
       if (change.kind === "onset") this.#bargeIn.speechOnset(change.atMs);
       else if (change.kind === "confirmed") {
         this.#applyBargeIn(this.#bargeIn.speechConfirmed(change.atMs, playing));
@@ -485,6 +488,108 @@ export class Call implements CallEndpoint {
   }
 
   #send(message: BridgeControl): void {
+    this.#history.record(message);
     this.#o.link.send(buildBridgeControl(message));
+  }
+
+  // ---- session continuity: rollover and recovery (session-continuity.ts) --------------------------------
+
+  #continuityListener(): ContinuityListener {
+    return {
+      onEvent: (event, receivedMs) => this.#onModelEvent(event, receivedMs),
+      history: () => this.#history.entries(this.#replyInProgressText()),
+      replyPlaying: () => this.#playback.hasReply(),
+      onSwitch: ({ modelWasBusy }) => {
+        if (!modelWasBusy) return null;
+        this.#endOpenReply();
+        return this.#ownInstruction(CARRY_ON_INSTRUCTION);
+      },
+      onLost: (failure, { modelWasBusy }) => this.#onModelLost(failure, modelWasBusy),
+      onStartRetry: (failure) => this.#reportModelError(failure),
+      onGiveUp: (failure) => this.#onModelGaveUp(failure),
+    };
+  }
+
+  /** The text of a reply the caller is hearing now (it plays on while another session takes over). */
+  #replyInProgressText(): string {
+    const turn = this.#turns.current;
+    if (!turn?.replyStarted || turn.reply.signal.aborted || !this.#turns.get(turn.index)) return "";
+    return turn.plannedText.join(" ");
+  }
+
+  /** No more audio will come for the reply being received: what arrived plays out. */
+  #endOpenReply(): void {
+    const turn = this.#turns.current;
+    if (!turn?.replyStarted || turn.replyEnded) return;
+    turn.replyEnded = true;
+    if (!turn.reply.signal.aborted) this.#playback.endReply();
+    this.#pump();
+  }
+
+  /** An interactive text for the session taking over; its echo is no caller speech. */
+  #ownInstruction(text: string): string {
+    this.#turns.sentOwnText(text, "");
+    return text;
+  }
+
+  /** Every model failure reaches the edge with its code (it records them with the call). */
+  #reportModelError(failure: AppError): void {
+    this.#send({ bridge: "error", code: failure.code, message: failure.message.slice(0, 4000) });
+  }
+
+  /**
+   * The session failed mid-call: what plays is cut; if the caller was waiting for us, the cached apology
+   * plays at once (never dead air) and the next session is asked to carry on (to apologise itself when
+   * there is no cached apology); a failure on a quiet line is mended without a word.
+   */
+  #onModelLost(failure: AppError, modelWasBusy: boolean): string | null {
+    this.#reportModelError(failure);
+    const waiting = this.#cutReplies() || modelWasBusy;
+    const apologised = waiting && this.#prompts.play("apology") !== null;
+    // Nothing said yet on either side (the greeting was lost): the next session greets.
+    if (this.#history.length === 0) return this.#ownInstruction(this.#o.config.model.greetingInstruction);
+    if (!waiting) return null;
+    return this.#ownInstruction(apologised ? CARRY_ON_AFTER_APOLOGY_INSTRUCTION : CARRY_ON_INSTRUCTION);
+  }
+
+  /** Stops every reply at once (Twilio cleared); the heard parts are recorded. Returns whether any was. */
+  #cutReplies(): boolean {
+    const { reports, clear } = this.#playback.interrupt(this.#now());
+    if (clear) this.#playout.clear();
+    const current = this.#turns.current;
+    if (current?.replyStarted) current.replyEnded = true;
+    for (const report of reports) {
+      this.#turns.get(report.turnIndex)?.reply.abort();
+      this.#finishTurn(report.turnIndex, report);
+    }
+    return reports.length > 0;
+  }
+
+  /**
+   * The model keeps failing: the caller hears the cached goodbye (if there is one), then the call ends with
+   * a hangup control and CALL_ENDED, never left as a dead line.
+   */
+  #onModelGaveUp(failure: AppError): void {
+    if (this.#ending) return;
+    this.#reportModelError(failure);
+    this.#cutReplies();
+    if (this.#prompts.play("goodbye") === null) {
+      this.#endFailedCall();
+      return;
+    }
+    const giveUpAtMs = this.#now() + FAILED_CALL_GOODBYE_MAX_MS;
+    const waitForGoodbye = () => {
+      if (this.#ending) return;
+      if (this.#playback.hasReply() && this.#now() < giveUpAtMs) setTimeout(waitForGoodbye, 100);
+      else this.#endFailedCall();
+    };
+    waitForGoodbye();
+  }
+
+  #endFailedCall(): void {
+    if (this.#ending) return;
+    this.#send({ bridge: "hangup", reason: "session_failed" });
+    void this.end({ kind: "socket-closed", code: BridgeCloseCode.CALL_ENDED });
+    this.#o.link.close(BridgeCloseCode.CALL_ENDED, "the model is unavailable");
   }
 }

@@ -17,6 +17,7 @@ import type { NovaModelSession } from "./model-session.ts";
 import { createNovaClient } from "./nova/client.ts";
 import type { SessionPool } from "./nova/pool.ts";
 import { BridgeServer } from "./server.ts";
+import { SessionStats } from "./session-stats.ts";
 
 export interface RunningBridge {
   port: number;
@@ -28,6 +29,8 @@ export interface RunningBridge {
   metrics: FastPathMetrics;
   /** The pool, the cached prompts, call control (fast-paths.ts). */
   fastPaths: FastPaths;
+  /** Model sessions across calls: rollovers, failures by code, recoveries (also in GET /metrics). */
+  sessionStats: SessionStats;
   close(): Promise<void>;
   /**
    * Stops taking calls, lets those in progress finish for up to `timeoutMs` (default BRIDGE_DRAIN_MS),
@@ -64,6 +67,7 @@ export async function startBridge(
     now,
   });
   const { pool, metrics } = fastPaths;
+  const sessionStats = new SessionStats();
   const server = new BridgeServer<NovaModelSession>({
     secret: config.secret,
     bridgeId: config.bridgeId,
@@ -78,9 +82,13 @@ export async function startBridge(
       prompts: fastPaths.prompts,
       customTools: fastPaths.customTools,
       callControl: fastPaths.callControl,
+      sessionStats,
       ...(options.probe ? { probe: options.probe } : {}),
     }),
-    metrics: () => fastPaths.snapshot(),
+    metrics: () => ({
+      ...fastPaths.snapshot(),
+      modelSessions: sessionStats.snapshot(),
+    }),
     ...(options.prewarmTtlMs !== undefined ? { prewarmTtlMs: options.prewarmTtlMs } : {}),
   });
   const { port, host } = await server.listen(config.port, config.host);
@@ -93,6 +101,7 @@ export async function startBridge(
     pool,
     metrics,
     fastPaths,
+    sessionStats,
     async close() {
       await server.close();
       await fastPaths.close();

@@ -20,6 +20,8 @@ export interface ModelSession {
   readonly warm: boolean;
   /** Names the stream in logs and measurements (the prompt name). */
   readonly key: string;
+  /** Settles true when the service accepted the stream (its connection is up), false if it ended first. */
+  readonly accepted: Promise<boolean>;
   /** Starts the conversation: system prompt and tools are the session's; history goes before audio. */
   start(options: { history: readonly HistoryEntry[]; instruction: string | null }): void;
   sendAudio(pcmBase64: string): void;

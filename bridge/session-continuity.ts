@@ -85,6 +85,8 @@ interface Slot {
   startedAtMs: number | null;
   instruction: string | null;
   confirmed: boolean;
+  /** The service accepted the stream: its connection is up (a switch waits for it, unless pressed). */
+  accepted: boolean;
   /** Inputs sent since the start, until confirmed: a retry gets them again. */
   unconfirmed: Input[];
   readonly toolUseIds: Set<string>;
@@ -197,6 +199,7 @@ export class SessionContinuity {
       startedAtMs: null,
       instruction: null,
       confirmed: false,
+      accepted: false,
       unconfirmed: [],
       toolUseIds: new Set(),
     };
@@ -205,6 +208,9 @@ export class SessionContinuity {
       slot.session = this.#o.open({
         onEvent: (event, receivedMs) => this.#onEvent(slot, event, receivedMs),
         onEnd: (error) => this.#onEnd(slot, error),
+      });
+      void slot.session.accepted.then((accepted) => {
+        slot.accepted = accepted;
       });
     } catch (error) {
       const failure =
@@ -396,7 +402,9 @@ export class SessionContinuity {
       modelBusy: this.#activity.modelBusy(nowMs),
       unansweredSpeech: this.#activity.unansweredSpeechOnsetMs(nowMs) !== null,
     });
-    if (reason) this.#switch(current, reason, nowMs);
+    // The caller's audio would wait for the new stream's connection: not worth it before the deadline.
+    if (reason === "deadline" || (reason !== null && this.#next.accepted))
+      this.#switch(current, reason, nowMs);
   }
 
   #switch(old: Slot, reason: SwitchReason, nowMs: number): void {
@@ -417,6 +425,8 @@ export class SessionContinuity {
       reason,
       from: old.number,
       to: next.number,
+      fromKey: old.session?.key,
+      toKey: next.session?.key,
       ageMs: Math.round(nowMs - old.openedAtMs),
       modelWasBusy,
       replayedBytes,
