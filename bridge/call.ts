@@ -27,7 +27,7 @@ import { type BargeInDecision, BargeInDetector } from "./barge-in.ts";
 import { CallActions, type CustomTool } from "./call-actions.ts";
 import type { CallControl } from "./call-control.ts";
 import { CallPlayout } from "./call-playout.ts";
-import { CallPrompts, type PromptSource } from "./call-prompts.ts";
+import { CallPrompts, type HoldHandle, type PromptSource } from "./call-prompts.ts";
 import { CallTurns } from "./call-turns.ts";
 import type { CallerVoice } from "./caller-voice.ts";
 import type { BridgeConfig } from "./config.ts";
@@ -109,6 +109,8 @@ export class Call implements CallEndpoint {
   readonly #turns = new CallTurns();
   #session: SessionContinuity | null = null;
   readonly #history: ConversationHistory;
+  /** The hold prompt playing while a session start is retried (released by the model's first output). */
+  #retryHold: HoldHandle | null = null;
   readonly #playout: CallPlayout;
   readonly #prompts: CallPrompts;
   readonly #actions: CallActions;
@@ -436,6 +438,7 @@ export class Call implements CallEndpoint {
 
   async #finish(reason: CallEndReason): Promise<void> {
     this.#actions.stop();
+    this.#releaseRetryHold();
     this.#playout.stop();
     if (this.#hangupTimer) clearTimeout(this.#hangupTimer);
     this.#o.probe?.ended(this.#playback.underruns);
@@ -496,7 +499,10 @@ export class Call implements CallEndpoint {
 
   #continuityListener(): ContinuityListener {
     return {
-      onEvent: (event, receivedMs) => this.#onModelEvent(event, receivedMs),
+      onEvent: (event, receivedMs) => {
+        this.#releaseRetryHold();
+        this.#onModelEvent(event, receivedMs);
+      },
       history: () => this.#history.entries(this.#replyInProgressText()),
       replyPlaying: () => this.#playback.hasReply(),
       onSwitch: ({ modelWasBusy }) => {
@@ -505,7 +511,11 @@ export class Call implements CallEndpoint {
         return this.#ownInstruction(CARRY_ON_INSTRUCTION);
       },
       onLost: (failure, { modelWasBusy }) => this.#onModelLost(failure, modelWasBusy),
-      onStartRetry: (failure) => this.#reportModelError(failure),
+      onStartRetry: (failure) => {
+        this.#reportModelError(failure);
+        // Nothing to hear while the start is retried: the cached hold prompt fills the wait.
+        if (!this.#retryHold && !this.#playback.hasReply()) this.#retryHold = this.#prompts.hold();
+      },
       onGiveUp: (failure) => this.#onModelGaveUp(failure),
     };
   }
@@ -530,6 +540,11 @@ export class Call implements CallEndpoint {
   #ownInstruction(text: string): string {
     this.#turns.sentOwnText(text, "");
     return text;
+  }
+
+  #releaseRetryHold(): void {
+    this.#retryHold?.release();
+    this.#retryHold = null;
   }
 
   /** Every model failure reaches the edge with its code (it records them with the call). */
@@ -572,6 +587,7 @@ export class Call implements CallEndpoint {
   #onModelGaveUp(failure: AppError): void {
     if (this.#ending) return;
     this.#reportModelError(failure);
+    this.#releaseRetryHold();
     this.#cutReplies();
     if (this.#prompts.play("goodbye") === null) {
       this.#endFailedCall();

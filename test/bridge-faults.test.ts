@@ -179,16 +179,21 @@ describe("after the faults", () => {
   }, 20_000);
 });
 
-describe("with cached apology and goodbye", () => {
+describe("with cached hold, apology and goodbye prompts", () => {
   const asset = (name: string) =>
     fileURLToPath(new URL(`../bridge/simulator/assets/${name}`, import.meta.url));
   const APOLOGY = REPLY_TEXTS.more;
   const GOODBYE = REPLY_TEXTS.tool_done;
+  const HOLD = REPLY_TEXTS.digits;
   let cached: BridgeStack;
   beforeAll(async () => {
     cached = await startBridgeStack({
       env: {
-        PROMPTS: "apology,goodbye",
+        PROMPTS: "apology,goodbye,hold",
+        PROMPT_HOLD_TEXT: HOLD,
+        PROMPT_HOLD_FILE: asset("digits-8k.wav"),
+        MODEL_RETRY_BASE_MS: "800",
+        MODEL_RETRY_MAX_MS: "1600",
         PROMPT_APOLOGY_TEXT: APOLOGY,
         PROMPT_APOLOGY_FILE: asset("more-8k.wav"),
         PROMPT_GOODBYE_TEXT: GOODBYE,
@@ -197,6 +202,27 @@ describe("with cached apology and goodbye", () => {
     });
   });
   afterAll(async () => cached?.close());
+
+  it("plays the hold prompt while a throttled start is retried, until the model greets", async () => {
+    cached.simulator.faults.add({ kind: "throttle", where: "http", sessions: 2 });
+    const phone = await BridgePhone.connect({ baseUrl: cached.bridge.url, secret: TEST_SECRET });
+    phone.start();
+    await phone.waitFor(() => phone.controlsOf("turn").length === 2, 15_000, "the hold and the greeting");
+    const [hold, greeting] = phone.controlsOf("turn");
+    expect(hold).toMatchObject({ turnIndex: 0, assistantText: HOLD });
+    expect(hold?.heardMs).toBeGreaterThan(0);
+    // The hold prompt reached the model as history: the simulator greets as one who has spoken already.
+    expect(greeting).toMatchObject({ turnIndex: 1, assistantText: REPLY_TEXTS.greeting_again });
+    expect(cached.simulator.sessions.list().at(-1)?.history).toEqual([
+      { role: "USER", text: DEFAULT_GREETING_INSTRUCTION },
+      { role: "ASSISTANT", text: HOLD },
+    ]);
+    expect(phone.controlsOf("error").map((error) => error.code)).toEqual([
+      "model_throttled",
+      "model_throttled",
+    ]);
+    expect(await phone.hangUp()).toBe(1000);
+  }, 30_000);
 
   it("plays the apology at once when a reply is cut, then the fresh session carries on", async () => {
     const before = cached.simulator.sessions.list().length;
