@@ -15,8 +15,7 @@
  *   the call is told (it cuts the reply, apologises) and a fresh session resumes with the history at once;
  *   `maxFailures` within `failureWindowMs` end the call (the call says goodbye).
  *
- * A session is confirmed once it produced output, or stayed up CONFIRM_OPEN_MS after opening and
- * CONFIRM_START_MS after its conversation started; until then what was sent to it is kept for a retry.
+ * Each session is tracked by a SessionSlot (session-slot.ts: accepted, confirmed, inputs kept for a retry).
  */
 import type { HistoryEntry } from "../shared/bridge-protocol.ts";
 import { AppError, type ErrorCode } from "../shared/errors.ts";
@@ -26,7 +25,7 @@ import type { VoiceChange } from "./caller-voice.ts";
 import type { SessionPolicyConfig } from "./config-sessions.ts";
 import { ModelReplies } from "./model-replies.ts";
 import type { ModelSession, ModelSessionListener } from "./model-session.ts";
-import { RecentAudio } from "./recent-audio.ts";
+import { SessionInputs } from "./session-inputs.ts";
 import {
   ConversationActivity,
   FailureWindow,
@@ -34,14 +33,11 @@ import {
   type SwitchReason,
   switchDecision,
 } from "./session-policy.ts";
+import { type SlotInput as Input, SessionSlot as Slot } from "./session-slot.ts";
 import { SessionStats } from "./session-stats.ts";
 
-export const CONFIRM_OPEN_MS = 1500;
-export const CONFIRM_START_MS = 500;
 /** How often a prepared switch is reconsidered when no caller frame comes to trigger it. */
 const SWITCH_CHECK_MS = 100;
-/** Inputs held while no session is in use (retry backoff); the oldest go beyond this. */
-const MAX_PENDING_INPUTS = 3000;
 /** Failures a retry cannot mend. */
 const FATAL_CODES: ReadonlySet<ErrorCode> = new Set(["bad_config", "model_validation"]);
 
@@ -76,38 +72,16 @@ export interface SessionContinuityOptions {
   random?: () => number;
 }
 
-type Input = { kind: "audio"; base64: string } | { kind: "text"; text: string };
-
-interface Slot {
-  readonly number: number;
-  session: ModelSession | null;
-  readonly openedAtMs: number;
-  startedAtMs: number | null;
-  instruction: string | null;
-  confirmed: boolean;
-  /** The service accepted the stream: its connection is up (a switch waits for it, unless pressed). */
-  accepted: boolean;
-  /** Inputs sent since the start, until confirmed: a retry gets them again. */
-  unconfirmed: Input[];
-  readonly toolUseIds: Set<string>;
-}
-
-export function pcmBytesOfBase64(base64: string): number {
-  const padding = base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0;
-  return (base64.length / 4) * 3 - padding;
-}
-
 export class SessionContinuity {
   readonly #o: SessionContinuityOptions;
   readonly #log: Logger;
   readonly #stats = new SessionStats();
   readonly #activity = new ConversationActivity();
   readonly #replies = new ModelReplies();
-  readonly #recent = new RecentAudio();
+  readonly #inputs = new SessionInputs();
   readonly #failures: FailureWindow;
   #current: Slot | null = null;
   #next: Slot | null = null;
-  #pending: Input[] = [];
   #startAttempt = 0;
   #standbyAttempt = 0;
   #slots = 0;
@@ -134,10 +108,6 @@ export class SessionContinuity {
     return this.#current?.session?.key ?? "";
   }
 
-  get counters() {
-    return this.#stats.snapshot();
-  }
-
   /** Opens the first session: history from the listener, then `instruction` (e.g. the greeting request). */
   start(instruction: string | null): void {
     this.#begin(this.#open(), instruction);
@@ -146,7 +116,7 @@ export class SessionContinuity {
 
   sendAudio(base64: string, atMs: number): void {
     if (this.#done) return;
-    this.#recent.push(base64, atMs);
+    this.#inputs.recordAudio(base64, atMs);
     this.#input({ kind: "audio", base64 }, atMs);
     if (this.#next) this.#considerSwitch(atMs);
   }
@@ -161,15 +131,10 @@ export class SessionContinuity {
 
   sendToolResult(toolUseId: string, resultJson: string): void {
     const slot = this.#current;
-    if (this.#done || !slot?.session) return;
-    if (!slot.toolUseIds.has(toolUseId)) {
-      // The session that asked is gone; the one in use would refuse an answer to a question it never asked.
-      this.#log.warn("tool result dropped: its session was replaced", { toolUseId });
-      return;
-    }
-    slot.toolUseIds.delete(toolUseId);
-    this.#activity.inputSent(this.#o.now());
-    slot.session.sendToolResult(toolUseId, resultJson);
+    if (this.#done || !slot) return;
+    // Only the session that asked may be answered; one that took over would refuse the result.
+    if (slot.answerTool(toolUseId, resultJson)) this.#activity.inputSent(this.#o.now());
+    else this.#log.warn("tool result dropped: its session was replaced", { toolUseId });
   }
 
   /** The caller's voice activity (local VAD), for choosing a quiet moment and replaying unanswered speech. */
@@ -182,43 +147,26 @@ export class SessionContinuity {
     if (this.#done && !this.#current && !this.#next) return;
     this.#done = true;
     this.#clearTimers();
-    const sessions = [this.#current?.session, this.#next?.session];
+    const slots = [this.#current, this.#next];
     this.#current = null;
     this.#next = null;
     this.#log.info("model sessions summary", { ...this.#stats.snapshot() });
-    await Promise.allSettled(sessions.map((session) => session?.close()));
+    await Promise.allSettled(slots.map((slot) => slot?.close()));
   }
 
   // ---- sessions -------------------------------------------------------------------------------------------
 
   #open(): Slot {
-    const slot: Slot = {
-      number: ++this.#slots,
-      session: null,
-      openedAtMs: this.#o.now(),
-      startedAtMs: null,
-      instruction: null,
-      confirmed: false,
-      accepted: false,
-      unconfirmed: [],
-      toolUseIds: new Set(),
-    };
     this.#count((stats) => stats.opened());
-    try {
-      slot.session = this.#o.open({
+    const slot: Slot = new Slot({
+      number: ++this.#slots,
+      openedAtMs: this.#o.now(),
+      open: this.#o.open,
+      listener: {
         onEvent: (event, receivedMs) => this.#onEvent(slot, event, receivedMs),
         onEnd: (error) => this.#onEnd(slot, error),
-      });
-      void slot.session.accepted.then((accepted) => {
-        slot.accepted = accepted;
-      });
-    } catch (error) {
-      const failure =
-        error instanceof AppError
-          ? error
-          : new AppError("model_unavailable", "the model session could not be opened", { cause: error });
-      queueMicrotask(() => this.#onEnd(slot, failure));
-    }
+      },
+    });
     return slot;
   }
 
@@ -227,57 +175,38 @@ export class SessionContinuity {
     if (this.#current !== null && this.#current !== slot)
       throw new AppError("internal", "two sessions in use");
     this.#current = slot;
-    slot.instruction = instruction;
-    slot.startedAtMs = this.#o.now();
     const history = this.#o.listener.history();
-    slot.session?.start({ history, instruction });
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const input of pending) this.#deliver(slot, input);
+    slot.begin(history, instruction, this.#o.now());
+    const held = this.#inputs.takeHeld();
+    for (const input of held) slot.deliver(input);
     this.#armRollover(slot);
     this.#log.info("model session in use", {
       session: slot.number,
-      key: slot.session?.key,
+      key: slot.key,
       historyEntries: history.length,
       instruction: instruction !== null,
-      heldInputs: pending.length,
+      heldInputs: held.length,
     });
   }
 
   #input(input: Input, atMs: number): void {
     const slot = this.#current;
     if (slot?.session) {
-      this.#confirm(slot, atMs);
-      this.#deliver(slot, input);
+      if (slot.confirmIfDue(atMs)) this.#startAttempt = 0;
+      slot.deliver(input);
       return;
     }
-    this.#pending.push(input);
-    if (this.#pending.length > MAX_PENDING_INPUTS) this.#pending.shift();
-  }
-
-  #deliver(slot: Slot, input: Input): void {
-    if (input.kind === "audio") slot.session?.sendAudio(input.base64);
-    else slot.session?.sendUserText(input.text);
-    if (!slot.confirmed) slot.unconfirmed.push(input);
-  }
-
-  #confirm(slot: Slot, nowMs: number): void {
-    if (slot.confirmed || slot.startedAtMs === null) return;
-    if (nowMs - slot.openedAtMs < CONFIRM_OPEN_MS || nowMs - slot.startedAtMs < CONFIRM_START_MS) return;
-    this.#confirmed(slot);
-  }
-
-  #confirmed(slot: Slot): void {
-    slot.confirmed = true;
-    slot.unconfirmed = [];
-    if (slot === this.#current) this.#startAttempt = 0;
+    this.#inputs.hold(input);
   }
 
   #onEvent(slot: Slot, event: NovaOutputEvent, receivedMs: number): void {
     if (this.#done || slot !== this.#current) return;
-    if (!slot.confirmed) this.#confirmed(slot);
+    if (!slot.confirmed) {
+      slot.confirm();
+      this.#startAttempt = 0;
+    }
     const step = this.#replies.accept(event);
-    if (step.kind === "tool-use") slot.toolUseIds.add(step.toolUseId);
+    if (step.kind === "tool-use") slot.toolUsed(step.toolUseId);
     this.#activity.modelStep(step, receivedMs);
     this.#o.listener.onEvent(event, receivedMs);
   }
@@ -310,7 +239,7 @@ export class SessionContinuity {
         attempt: this.#startAttempt,
       });
       // Everything sent to it goes to the next attempt, before what comes meanwhile.
-      this.#pending = [...slot.unconfirmed, ...this.#pending];
+      this.#inputs.holdFirst(slot.unconfirmedInputs());
       if (FATAL_CODES.has(failure.code)) this.#giveUp(failure);
       else
         this.#retryLater(() => this.#begin(this.#takeNext(), slot.instruction), this.#startAttempt, failure);
@@ -425,22 +354,19 @@ export class SessionContinuity {
       reason,
       from: old.number,
       to: next.number,
-      fromKey: old.session?.key,
-      toKey: next.session?.key,
+      fromKey: old.key,
+      toKey: next.key,
       ageMs: Math.round(nowMs - old.openedAtMs),
       modelWasBusy,
       replayedBytes,
       atMs: Math.round(nowMs),
     });
-    void old.session?.close();
+    void old.close();
   }
 
   /** Holds the caller's audio since `fromMs` for the session about to take over; returns its PCM bytes. */
   #holdReplay(fromMs: number): number {
-    const chunks = this.#recent.since(fromMs);
-    let bytes = 0;
-    for (const base64 of chunks) bytes += pcmBytesOfBase64(base64);
-    this.#pending = [...chunks.map((base64): Input => ({ kind: "audio", base64 })), ...this.#pending];
+    const bytes = this.#inputs.replaySince(fromMs);
     this.#count((stats) => stats.replayed(bytes));
     return bytes;
   }

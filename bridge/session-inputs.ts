@@ -1,0 +1,73 @@
+/**
+ * The caller's input on its way to the model, between sessions: what waits for the next session (held
+ * while none is in use, kept from one that failed to start, or replayed), and the last seconds of the
+ * caller's audio as sent (base64 audioInput contents with their arrival times), so that speech a session
+ * never answered can be given again to the session that takes over.
+ */
+import type { SlotInput } from "./session-slot.ts";
+
+/** Audio kept: longer than any turn a caller speaks before the model answers. */
+export const RECENT_AUDIO_MS = 20_000;
+/** Inputs held while no session is in use (retry backoff); the oldest go beyond this. */
+export const MAX_HELD_INPUTS = 3000;
+
+export function pcmBytesOfBase64(base64: string): number {
+  const padding = base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0;
+  return (base64.length / 4) * 3 - padding;
+}
+
+export class SessionInputs {
+  readonly #keepMs: number;
+  #times: number[] = [];
+  #chunks: string[] = [];
+  #head = 0;
+  #held: SlotInput[] = [];
+
+  constructor(keepMs = RECENT_AUDIO_MS) {
+    this.#keepMs = keepMs;
+  }
+
+  /** Caller audio as it is sent to the model (or held). */
+  recordAudio(base64: string, atMs: number): void {
+    this.#times.push(atMs);
+    this.#chunks.push(base64);
+    while (this.#head < this.#times.length && atMs - this.#times[this.#head]! > this.#keepMs) this.#head++;
+    if (this.#head > 1024) {
+      this.#times = this.#times.slice(this.#head);
+      this.#chunks = this.#chunks.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Holds an input for the next session (none is in use). */
+  hold(input: SlotInput): void {
+    this.#held.push(input);
+    if (this.#held.length > MAX_HELD_INPUTS) this.#held.shift();
+  }
+
+  /** Inputs that go to the next session before anything held since (a failed start's, in order). */
+  holdFirst(inputs: readonly SlotInput[]): void {
+    this.#held = [...inputs, ...this.#held];
+  }
+
+  /** Holds the caller's audio since `fromMs` first, for the session about to take over; returns its PCM bytes. */
+  replaySince(fromMs: number): number {
+    const chunks: string[] = [];
+    let bytes = 0;
+    for (let i = this.#head; i < this.#times.length; i++) {
+      if (this.#times[i]! < fromMs) continue;
+      const base64 = this.#chunks[i]!;
+      chunks.push(base64);
+      bytes += pcmBytesOfBase64(base64);
+    }
+    this.holdFirst(chunks.map((base64): SlotInput => ({ kind: "audio", base64 })));
+    return bytes;
+  }
+
+  /** Everything held, in order; nothing is held afterwards. */
+  takeHeld(): SlotInput[] {
+    const held = this.#held;
+    this.#held = [];
+    return held;
+  }
+}
