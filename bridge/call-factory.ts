@@ -78,6 +78,9 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
     },
     startCall({ callSid, link, warm, logger }) {
       let prewarmed = warm;
+      // A call pre-warmed with its own voice or prompt keeps them in every later session (rollover,
+      // recovery): those are opened with the same overrides, never taken from the pool.
+      const ownSettings = warm !== null && customised.has(warm) ? warm.overrides : null;
       const prompts = deps.prompts && (!warm || warm.voiceId === deps.prompts.voiceId) ? deps.prompts : null;
       return new Call({
         callSid,
@@ -111,7 +114,7 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
             void session.close();
             session = null;
           }
-          if (!session) {
+          if (!session && !ownSettings) {
             source = "pool";
             session = deps.pool?.take() ?? null;
             if (session) logger.info("pooled model session taken", { promptName: session.key });
@@ -121,6 +124,7 @@ export function novaCallFactory(deps: CallFactoryDeps): CallFactory<NovaModelSes
             session = NovaModelSession.open({
               client,
               model: config.model,
+              ...(ownSettings ? { overrides: ownSettings } : {}),
               extraTools,
               warm: false,
               logger,

@@ -69,6 +69,8 @@ export class NovaModelSession implements ModelSession {
   readonly warm: boolean;
   /** The voice the session speaks with (a pre-warm may have chosen another than the configured one). */
   readonly voiceId: string;
+  /** The per-call overrides it was opened with (the call's later sessions use them too). */
+  readonly overrides: SessionOverrides;
   readonly #session: NovaSession;
   readonly #log: Logger;
   readonly #now: () => number;
@@ -79,12 +81,14 @@ export class NovaModelSession implements ModelSession {
     session: NovaSession,
     warm: boolean,
     voiceId: string,
+    overrides: SessionOverrides,
     logger: Logger,
     now: () => number,
   ) {
     this.#session = session;
     this.warm = warm;
     this.voiceId = voiceId;
+    this.overrides = overrides;
     this.#log = logger;
     this.#now = now;
   }
@@ -117,7 +121,7 @@ export class NovaModelSession implements ModelSession {
       },
       { client: args.client, logger: args.logger, now: args.now },
     );
-    return new NovaModelSession(session, args.warm, voiceId, args.logger, args.now);
+    return new NovaModelSession(session, args.warm, voiceId, overrides ?? {}, args.logger, args.now);
   }
 
   get key(): string {

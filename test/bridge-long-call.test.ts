@@ -7,7 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPLY_TEXTS } from "../bridge/simulator/replies.ts";
-import { BridgePhone } from "./bridge-phone.ts";
+import {
+  BRIDGE_PROTOCOL_HEADER,
+  BRIDGE_PROTOCOL_VERSION,
+  bridgePrewarmPath,
+} from "../shared/bridge-protocol.ts";
+import { BridgePhone, bridgeToken, newCallSid } from "./bridge-phone.ts";
 import { type BridgeStack, startBridgeStack, TEST_SECRET } from "./bridge-stack.ts";
 import { loadAudioFixture } from "./fixtures/fixtures.ts";
 
@@ -103,4 +108,34 @@ describe("a call longer than the session limit", () => {
     expect(stats.failures).toEqual({});
     expect(logs.filter((line) => line.msg === "model session switched").length).toBe(switches);
   }, 90_000);
+
+  it("keeps the voice a pre-warm chose in every later session", async () => {
+    const before = stack.simulator.sessions.list().length;
+    const callSid = newCallSid();
+    const response = await fetch(`${stack.bridge.url}${bridgePrewarmPath(callSid)}`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${await bridgeToken(TEST_SECRET, callSid)}`,
+        [BRIDGE_PROTOCOL_HEADER]: String(BRIDGE_PROTOCOL_VERSION),
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ callSid, voiceId: "tiffany" }),
+    });
+    expect(response.status).toBe(202);
+    const phone = await BridgePhone.connect({ baseUrl: stack.bridge.url, secret: TEST_SECRET, callSid });
+    phone.start();
+    await phone.waitFor(() => phone.controlsOf("turn").length >= 1, 15_000, "the greeting");
+    await phone.waitFor(
+      () => stack.simulator.sessions.list().length >= before + 3,
+      3 * LIMIT_MS,
+      "two switches",
+    );
+    expect(await phone.hangUp()).toBe(1000);
+    const voices = stack.simulator.sessions
+      .list()
+      .slice(before)
+      .map((record) => record.voiceId);
+    expect(voices.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(voices)).toEqual(new Set(["tiffany"]));
+  }, 30_000);
 });

@@ -43,6 +43,8 @@ export interface SessionRecord {
   promptName: string | undefined;
   inputSampleRateHz: number | undefined;
   outputSampleRateHz: number | undefined;
+  /** The voice promptStart asked for. */
+  voiceId: string | undefined;
   endpointingSensitivity: string | undefined;
   pauseMs: number | undefined;
   history: { role: string; text: string }[];
@@ -76,6 +78,7 @@ export function newSessionRecord(
     promptName: undefined,
     inputSampleRateHz: undefined,
     outputSampleRateHz: undefined,
+    voiceId: undefined,
     endpointingSensitivity: undefined,
     pauseMs: undefined,
     history: [],

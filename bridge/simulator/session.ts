@@ -137,6 +137,7 @@ export class SimSession {
         this.#declaredTools = new Set(effect.tools.map((tool) => tool.name));
         this.record.promptName = effect.promptName;
         this.record.outputSampleRateHz = effect.output.sampleRateHertz;
+        this.record.voiceId = effect.output.voiceId;
         return;
       case "history":
         this.record.history.push({ role: effect.role, text: effect.text });
