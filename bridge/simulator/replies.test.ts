@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../shared/errors.ts";
 import { NOVA_SAMPLE_RATES_HZ } from "../../shared/nova-events.ts";
+import { DEFAULT_PROMPT_TEXTS } from "../config-fast-paths.ts";
+import { renderInstruction } from "../prompt-render.ts";
 import { chooseReply, REPLY_IDS, REPLY_TEXTS, ReplyLibrary } from "./replies.ts";
 import { readWav } from "./wav.ts";
 
@@ -61,5 +63,14 @@ describe("replies", () => {
     header.writeUInt16LE(16, 34);
     header.write("data", 36);
     expect(() => readWav(header, "stereo.wav")).toThrow(/16-bit mono/);
+  });
+});
+
+describe("the bridge's default prompts", () => {
+  it("are lines the simulator can say word for word, so rendering them gives the right audio", () => {
+    for (const [id, text] of Object.entries(DEFAULT_PROMPT_TEXTS)) {
+      const reply = chooseReply({ kind: "text", text: renderInstruction(text) }, true);
+      expect(REPLY_TEXTS[reply], id).toBe(text);
+    }
   });
 });

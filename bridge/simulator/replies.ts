@@ -16,6 +16,12 @@ export const REPLY_TEXTS = {
   more: "Could you tell me a little more about that?",
   digits: "Thanks, I got the key you pressed.",
   tool_done: "All right, that is done.",
+  // The bridge's default cached prompts (bridge/config-fast-paths.ts), which it renders through the model
+  // by asking for them word for word: a real model can say any text, this one can say these.
+  prompt_hold: "Please hold for a moment while I look that up.",
+  prompt_transfer: "I am transferring you to a colleague now. Please stay on the line.",
+  prompt_apology: "Sorry, I am having trouble on my side. Please bear with me for a moment.",
+  prompt_goodbye: "Thank you for calling. Goodbye!",
 } as const;
 export type ReplyId = keyof typeof REPLY_TEXTS;
 export const REPLY_IDS = Object.keys(REPLY_TEXTS) as ReplyId[];

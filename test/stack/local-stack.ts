@@ -152,6 +152,37 @@ async function waitForHealth(
   throw new Error(`${name} was not healthy at ${url} within ${timeoutMs} ms (${lastError})`);
 }
 
+/**
+ * Waits until the bridge's cached prompts are rendered (GET /metrics): until then a call would hear the
+ * model's greeting instead of the cached one. A prompt that failed to render stops the stack.
+ */
+async function waitForPrompts(
+  name: string,
+  url: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let states: Record<string, { state?: string; error?: string }> = {};
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${name} exited (${child.exitCode}) while rendering its prompts`);
+    const metrics = (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(1000) }).then((response) =>
+      response.json(),
+    )) as { prompts?: Record<string, { state?: string; error?: string }> };
+    states = metrics.prompts ?? {};
+    const failed = Object.entries(states).filter(([, prompt]) => prompt.state === "failed");
+    if (failed.length > 0) {
+      throw new Error(
+        `${name} could not render prompts: ${failed.map(([id, p]) => `${id} (${p.error})`).join(", ")}`,
+      );
+    }
+    if (Object.values(states).every((prompt) => prompt.state === "ready")) return;
+    await sleep(100);
+  }
+  throw new Error(`${name}'s prompts were not ready within ${timeoutMs} ms: ${JSON.stringify(states)}`);
+}
+
 /** Waits until a TCP port accepts connections (the simulator speaks HTTP/2 only, so no fetch). */
 async function waitForPort(
   name: string,
@@ -273,6 +304,14 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
         BRIDGE_REGION: options.region,
         BRIDGE_SECRET: options.bridgeSecret,
         LOG_LEVEL: options.logLevel ?? "info",
+        // The fast paths, on as in production: a warm pool of model streams and the cached prompts
+        // (rendered once through the model, kept on disk for the stack's life).
+        POOL_MAX: "4",
+        POOL_MIN: "1",
+        PROMPTS: "all",
+        PROMPT_CACHE_DIR: join(workDir, `prompts-${index + 1}`),
+        // A local stop should not wait the production drain time.
+        BRIDGE_DRAIN_MS: "2000",
         ...options.bridgeEnv,
       });
       bridgeUrls.push(`http://127.0.0.1:${port}`);
@@ -322,6 +361,7 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     await Promise.all(
       bridges.map((bridge) => waitForHealth(bridge.name, `${bridge.url}/healthz`, bridge.child, 20_000)),
     );
+    await Promise.all(bridges.map((bridge) => waitForPrompts(bridge.name, bridge.url, bridge.child, 30_000)));
     await waitForHealth("edge", `${edgeUrl}/healthz`, edge, 60_000);
     return { edgeUrl, bridgeUrls, simulatorUrl, processes, kill, stop };
   } catch (error) {
