@@ -45,6 +45,13 @@ describe("a call through the whole stack", () => {
     // Underruns depend on machine load: `npm run bench` measures them; here the reply only has to arrive.
 
     const view = await record(result);
+    // The greeting is the cached prompt, started as Twilio's `start` reached the bridge.
+    const greeting = await fetch(`${stack.edgeUrl}/calls/${result.identity.callSid}`, {
+      headers: { authorization: `Bearer ${stack.adminToken}` },
+    }).then(
+      (response) => response.json() as Promise<{ turns: { turnIndex: number; cachedPrompt?: string }[] }>,
+    );
+    expect(greeting.turns.find((turn) => turn.turnIndex === 0)?.cachedPrompt).toBe("greeting");
     const userTexts = view.turns.map((turn) => turn.userText);
     for (const utterance of utterances) expect(userTexts).toContain(utterance.text);
     for (const turn of view.turns) {
