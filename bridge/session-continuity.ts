@@ -116,7 +116,7 @@ export class SessionContinuity {
 
   sendAudio(base64: string, atMs: number): void {
     if (this.#done) return;
-    this.#inputs.recordAudio(base64, atMs);
+    this.#inputs.recordAudio(base64, atMs, this.#activity.unansweredSpeechOnsetMs(atMs));
     this.#input({ kind: "audio", base64 }, atMs);
     if (this.#next) this.#considerSwitch(atMs);
   }

@@ -21,15 +21,23 @@ describe("SessionInputs", () => {
     expect(inputs.takeHeld()).toEqual([]);
   });
 
-  it("replays the audio since a moment, before what is held, within the recent window", () => {
+  it("replays unanswered speech from just before its onset, before what is held", () => {
     const inputs = new SessionInputs(1000);
-    for (let atMs = 0; atMs <= 2000; atMs += 20) inputs.recordAudio(audio(320), atMs);
+    for (let atMs = 0; atMs <= 2000; atMs += 20) inputs.recordAudio(audio(320), atMs, 1700);
     inputs.hold({ kind: "text", text: "later" });
-    expect(inputs.replaySince(1900)).toBe(6 * 320);
+    // From 1500 ms (200 ms of pre-roll) to 2000 ms: 26 frames.
+    expect(inputs.replaySince(1700)).toBe(26 * 320);
     const held = inputs.takeHeld();
-    expect(held).toHaveLength(7);
+    expect(held).toHaveLength(27);
     expect(held.at(-1)).toEqual({ kind: "text", text: "later" });
-    // Audio older than the window is gone.
-    expect(inputs.replaySince(0)).toBe(51 * 320);
+  });
+
+  it("keeps only what a replay may need: the pre-roll when nobody speaks, the window at most", () => {
+    const quiet = new SessionInputs(1000);
+    for (let atMs = 0; atMs <= 2000; atMs += 20) quiet.recordAudio(audio(320), atMs, null);
+    expect(quiet.replaySince(0)).toBe(11 * 320);
+    const talkative = new SessionInputs(1000);
+    for (let atMs = 0; atMs <= 2000; atMs += 20) talkative.recordAudio(audio(320), atMs, 100);
+    expect(talkative.replaySince(100)).toBe(51 * 320);
   });
 });

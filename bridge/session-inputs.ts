@@ -6,8 +6,10 @@
  */
 import type { SlotInput } from "./session-slot.ts";
 
-/** Audio kept: longer than any turn a caller speaks before the model answers. */
+/** Audio kept at most: longer than any turn a caller speaks before the model answers. */
 export const RECENT_AUDIO_MS = 20_000;
+/** Audio kept before the onset of the speech it may replay (the VAD notices speech a little late). */
+export const REPLAY_PRE_ROLL_MS = 200;
 /** Inputs held while no session is in use (retry backoff); the oldest go beyond this. */
 export const MAX_HELD_INPUTS = 3000;
 
@@ -27,11 +29,15 @@ export class SessionInputs {
     this.#keepMs = keepMs;
   }
 
-  /** Caller audio as it is sent to the model (or held). */
-  recordAudio(base64: string, atMs: number): void {
+  /**
+   * Caller audio as it is sent to the model (or held). Only what a replay may need is kept: the audio since
+   * `speechOnsetMs` (unanswered speech; null: none) and a short pre-roll, never more than the window.
+   */
+  recordAudio(base64: string, atMs: number, speechOnsetMs: number | null): void {
     this.#times.push(atMs);
     this.#chunks.push(base64);
-    while (this.#head < this.#times.length && atMs - this.#times[this.#head]! > this.#keepMs) this.#head++;
+    const keepFromMs = Math.max(atMs - this.#keepMs, (speechOnsetMs ?? atMs) - REPLAY_PRE_ROLL_MS);
+    while (this.#head < this.#times.length && this.#times[this.#head]! < keepFromMs) this.#head++;
     if (this.#head > 1024) {
       this.#times = this.#times.slice(this.#head);
       this.#chunks = this.#chunks.slice(this.#head);
@@ -50,12 +56,15 @@ export class SessionInputs {
     this.#held = [...inputs, ...this.#held];
   }
 
-  /** Holds the caller's audio since `fromMs` first, for the session about to take over; returns its PCM bytes. */
-  replaySince(fromMs: number): number {
+  /**
+   * Holds the caller's audio since `onsetMs` (and its pre-roll) first, for the session about to take over;
+   * returns its PCM bytes.
+   */
+  replaySince(onsetMs: number): number {
     const chunks: string[] = [];
     let bytes = 0;
     for (let i = this.#head; i < this.#times.length; i++) {
-      if (this.#times[i]! < fromMs) continue;
+      if (this.#times[i]! < onsetMs - REPLAY_PRE_ROLL_MS) continue;
       const base64 = this.#chunks[i]!;
       chunks.push(base64);
       bytes += pcmBytesOfBase64(base64);

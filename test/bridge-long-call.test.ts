@@ -138,4 +138,27 @@ describe("a call longer than the session limit", () => {
     expect(voices.length).toBeGreaterThanOrEqual(3);
     expect(new Set(voices)).toEqual(new Set(["tiffany"]));
   }, 30_000);
+
+  it("replays speech in progress at a forced switch, so the new session hears the whole utterance", async () => {
+    // 4.3 s of speech: longer than the 3 s a session may reach before the switch no longer waits.
+    const long = loadAudioFixture("delivery-address", "speech");
+    const phone = await BridgePhone.connect({ baseUrl: stack.bridge.url, secret: TEST_SECRET });
+    phone.start();
+    await phone.waitFor(() => phone.controlsOf("turn").length >= 1, 15_000, "the greeting");
+    const switchesBefore = logs.filter((line) => line.callSid === phone.callSid).length;
+    await phone.say(long.mulaw);
+    await phone.waitFor(() => phone.controlsOf("turn").length >= 2, 15_000, "the answer");
+    expect(phone.controlsOf("turn")[1]?.userText).toBe(long.text);
+    const replays = logs
+      .slice(switchesBefore)
+      .filter(
+        (line) =>
+          line.callSid === phone.callSid &&
+          line.msg === "model session switched" &&
+          line.reason === "forced" &&
+          Number(line.replayedBytes) > 0,
+      );
+    expect(replays.length).toBeGreaterThanOrEqual(1);
+    expect(await phone.hangUp()).toBe(1000);
+  }, 30_000);
 });
