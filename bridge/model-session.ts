@@ -22,6 +22,8 @@ export interface ModelSession {
   readonly key: string;
   /** Settles true when the service accepted the stream (its connection is up), false if it ended first. */
   readonly accepted: Promise<boolean>;
+  /** When the stream was opened (a pooled or pre-warmed one before the call): the session limit counts from here. */
+  readonly openedAtMs: number;
   /** Starts the conversation: system prompt and tools are the session's; history goes before audio. */
   start(options: { history: readonly HistoryEntry[]; instruction: string | null }): void;
   sendAudio(pcmBase64: string): void;

@@ -16,6 +16,7 @@ export type SlotInput = { kind: "audio"; base64: string } | { kind: "text"; text
 
 export class SessionSlot {
   readonly number: number;
+  /** When the stream was opened (earlier than the slot for a pooled or pre-warmed one): its age counts from here. */
   readonly openedAtMs: number;
   readonly session: ModelSession | null;
   startedAtMs: number | null = null;
@@ -35,7 +36,6 @@ export class SessionSlot {
     listener: ModelSessionListener;
   }) {
     this.number = args.number;
-    this.openedAtMs = args.openedAtMs;
     let session: ModelSession | null = null;
     try {
       session = args.open(args.listener);
@@ -50,6 +50,7 @@ export class SessionSlot {
       queueMicrotask(() => args.listener.onEnd(failure));
     }
     this.session = session;
+    this.openedAtMs = Math.min(args.openedAtMs, session?.openedAtMs ?? args.openedAtMs);
   }
 
   get key(): string | undefined {

@@ -162,3 +162,35 @@ describe("a call longer than the session limit", () => {
     expect(await phone.hangUp()).toBe(1000);
   }, 30_000);
 });
+
+describe("a long call on pooled streams", () => {
+  let pooled: BridgeStack;
+  beforeAll(async () => {
+    pooled = await startBridgeStack({
+      simulator: { sessionLimitMs: LIMIT_MS },
+      env: {
+        SESSION_LIMIT_MS: String(LIMIT_MS),
+        SESSION_ROLLOVER_AFTER_MS: "2500",
+        SESSION_FORCE_SWITCH_MARGIN_MS: "1000",
+        POOL_MAX: "2",
+        POOL_MIN: "2",
+        POOL_MAX_AGE_MS: "2000",
+      },
+    });
+  });
+  afterAll(async () => pooled?.close());
+
+  it("counts a session's age from when its stream was opened, not from when the call took it", async () => {
+    const phone = await BridgePhone.connect({ baseUrl: pooled.bridge.url, secret: TEST_SECRET });
+    phone.start();
+    await phone.waitFor(() => phone.controlsOf("turn").length >= 1, 15_000, "the greeting");
+    await sleep(2 * LIMIT_MS);
+    expect(await phone.hangUp()).toBe(1000);
+    const switched = pooled.bridge.sessionStats.snapshot().switches;
+    expect(switched.quiet + switched.forced + switched.deadline).toBeGreaterThanOrEqual(2);
+    // No stream, pooled or not, ran into the limit: the call switched away from each in time.
+    const ends = pooled.simulator.sessions.list().map((record) => record.endReason ?? "live");
+    expect(ends).not.toContain("modelTimeoutException");
+    expect(phone.controlsOf("error")).toEqual([]);
+  }, 30_000);
+});
