@@ -11,6 +11,8 @@
  * - Start failures (throttling, unavailability: an HTTP error, an in-stream exception, or an end before the
  *   session is confirmed): retried on a fresh stream after a jittered exponential backoff, up to
  *   `startAttempts`; the caller's audio and texts sent meanwhile are kept and given to the next attempt.
+ *   A ValidationException at the start of a session that got history is retried with half the history
+ *   (the service's limits are only "reported"); without history it ends the call, as bad credentials do.
  * - Mid-call failures (modelStreamErrorException, a stream that ends without completionEnd, an SDK error):
  *   the call is told (it cuts the reply, apologises) and a fresh session resumes with the history at once;
  *   `maxFailures` within `failureWindowMs` end the call (the call says goodbye).
@@ -38,7 +40,7 @@ import { SessionStats } from "./session-stats.ts";
 
 /** How often a prepared switch is reconsidered when no caller frame comes to trigger it. */
 const SWITCH_CHECK_MS = 100;
-/** Failures a retry cannot mend. */
+/** Failures a retry cannot mend (a refused history is retried shorter first). */
 const FATAL_CODES: ReadonlySet<ErrorCode> = new Set(["bad_config", "model_validation"]);
 
 export interface ContinuityListener {
@@ -86,6 +88,8 @@ export class SessionContinuity {
   #standbyAttempt = 0;
   #slots = 0;
   #warm = false;
+  /** Most history messages a session gets: lowered when the service refuses a history (its limits may be tighter). */
+  #historyCap = Number.POSITIVE_INFINITY;
   #done = false;
   #rolloverTimer: NodeJS.Timeout | null = null;
   #switchTimer: NodeJS.Timeout | null = null;
@@ -175,7 +179,9 @@ export class SessionContinuity {
     if (this.#current !== null && this.#current !== slot)
       throw new AppError("internal", "two sessions in use");
     this.#current = slot;
-    const history = this.#o.listener.history();
+    const full = this.#o.listener.history();
+    const history = full.slice(Math.max(0, full.length - this.#historyCap));
+    slot.historyEntries = history.length;
     slot.begin(history, instruction, this.#o.now());
     const held = this.#inputs.takeHeld();
     for (const input of held) slot.deliver(input);
@@ -240,7 +246,12 @@ export class SessionContinuity {
       });
       // Everything sent to it goes to the next attempt, before what comes meanwhile.
       this.#inputs.holdFirst(slot.unconfirmedInputs());
-      if (FATAL_CODES.has(failure.code)) this.#giveUp(failure);
+      if (failure.code === "model_validation" && slot.historyEntries > 0) {
+        // The service refused what it was given at the start: perhaps our history. Try with less of it.
+        this.#historyCap = Math.floor(slot.historyEntries / 2);
+        this.#log.warn("history refused? retrying with less", { historyCap: this.#historyCap });
+      }
+      if (FATAL_CODES.has(failure.code) && slot.historyEntries === 0) this.#giveUp(failure);
       else
         this.#retryLater(() => this.#begin(this.#takeNext(), slot.instruction), this.#startAttempt, failure);
       return;

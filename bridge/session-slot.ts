@@ -22,6 +22,8 @@ export class SessionSlot {
   startedAtMs: number | null = null;
   /** The interactive text the conversation started with (a retry starts with it again). */
   instruction: string | null = null;
+  /** History messages it was given. */
+  historyEntries = 0;
   /** The service accepted the stream: its connection is up. */
   accepted = false;
   #confirmed = false;

@@ -253,3 +253,36 @@ describe("with cached hold, apology and goodbye prompts", () => {
     expect(goodbye?.heardMs).toBe(goodbye?.replyMs);
   }, 30_000);
 });
+
+describe("a history the service refuses", () => {
+  let strict: BridgeStack;
+  beforeAll(async () => {
+    strict = await startBridgeStack({
+      simulator: { historyLimits: { maxMessages: 1, maxMessageBytes: 1024 } },
+      env: { MODEL_RETRY_BASE_MS: "50", MODEL_RETRY_MAX_MS: "200" },
+    });
+  });
+  afterAll(async () => strict?.close());
+
+  it("is retried shorter, and the call goes on", async () => {
+    strict.simulator.faults.add({ kind: "stream_error", afterMs: Math.round(GREETING_MS + 1500) });
+    const phone = await BridgePhone.connect({ baseUrl: strict.bridge.url, secret: TEST_SECRET });
+    phone.start();
+    await phone.waitFor(() => phone.controlsOf("error").length === 2, 15_000, "the failure and the refusal");
+    expect(phone.controlsOf("error").map((error) => error.code)).toEqual([
+      "model_stream_error",
+      "model_validation",
+    ]);
+    const hours = loadAudioFixture("opening-hours", "speech");
+    await phone.say(hours.mulaw);
+    await phone.waitFor(() => phone.controlsOf("turn").length === 2, 15_000, "the answer");
+    expect(phone.controlsOf("turn")[1]?.userText).toBe(hours.text);
+    const [, refused, accepted] = strict.simulator.sessions.list();
+    expect(refused?.endReason).toBe("validationException");
+    expect(refused?.history).toEqual([{ role: "USER", text: DEFAULT_GREETING_INSTRUCTION }]);
+    expect(accepted?.history.length).toBeLessThanOrEqual(1);
+    expect(accepted?.turns[0]?.transcript).toBe(hours.text);
+    expect(phone.controlsOf("hangup")).toEqual([]);
+    expect(await phone.hangUp()).toBe(1000);
+  }, 30_000);
+});
