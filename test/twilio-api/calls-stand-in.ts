@@ -9,7 +9,8 @@
  * Error bodies have Twilio's shape {code, message, more_info, status}; a success returns the Call resource.
  * A redirect ends the call's media stream at Twilio: `onRedirect` lets a test act that out.
  */
-import { createServer, type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
+import { API_BASE, ApiError, basicCredentials, checkNames, readBody, serveStandIn } from "./rest-plumbing.ts";
 
 export interface StandInCall {
   sid: string;
@@ -45,27 +46,6 @@ const UPDATE_PARAMS = new Set([
   "Twiml",
   "TimeLimit",
 ]);
-const API_BASE = "/2010-04-01/Accounts/";
-
-class ApiError extends Error {
-  readonly status: number;
-  readonly code: number;
-  constructor(status: number, code: number, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
-}
-
 export async function startTwilioCallsStandIn(options: {
   accountSid: string;
   authToken: string;
@@ -83,11 +63,7 @@ export async function startTwilioCallsStandIn(options: {
       throw new ApiError(404, 20404, `The requested resource ${path} was not found`);
     }
     const [, accountSid = "", callSid = ""] = match;
-    const header = request.headers.authorization ?? "";
-    const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header);
-    const [user = "", password = ""] = basic
-      ? Buffer.from(basic[1]!, "base64").toString("utf8").split(":")
-      : [];
+    const { user, password } = basicCredentials(request);
     if (accountSid !== options.accountSid || user !== options.accountSid || password !== options.authToken) {
       throw new ApiError(401, 20003, "Authenticate");
     }
@@ -99,12 +75,7 @@ export async function startTwilioCallsStandIn(options: {
       throw new ApiError(400, 20001, "expected a form-encoded body");
     }
     update.form = [...new URLSearchParams(await readBody(request)).entries()];
-    const seen = new Set<string>();
-    for (const [name] of update.form) {
-      if (!UPDATE_PARAMS.has(name)) throw new ApiError(400, 20001, `Unknown parameter ${name}`);
-      if (seen.has(name)) throw new ApiError(400, 20001, `Parameter ${name} given more than once`);
-      seen.add(name);
-    }
+    checkNames(update.form, UPDATE_PARAMS);
     const form = new Map(update.form);
     const twiml = form.get("Twiml");
     const status = form.get("Status");
@@ -133,47 +104,27 @@ export async function startTwilioCallsStandIn(options: {
     };
   };
 
-  const server = createServer((request, response) => {
-    const update: CallUpdate = { callSid: "", form: [], authenticatedAs: null, status: 0 };
-    updates.push(update);
-    const answer = (status: number, body: unknown) => {
-      update.status = status;
-      const text = JSON.stringify(body);
-      response.writeHead(status, {
-        "content-type": "application/json; charset=utf-8",
-        "content-length": Buffer.byteLength(text),
-      });
-      response.end(text);
-    };
-    handle(request, update).then(
-      (body) => answer(200, body),
-      (error: unknown) => {
-        const apiError =
-          error instanceof ApiError ? error : new ApiError(500, 20500, "Internal Server Error");
-        answer(apiError.status, {
-          code: apiError.code,
-          message: apiError.message,
-          more_info: `https://www.twilio.com/docs/errors/${apiError.code}`,
-          status: apiError.status,
-        });
-      },
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (typeof address !== "object" || address === null) throw new Error("the stand-in has no port");
+  const updateOf = new WeakMap<IncomingMessage, CallUpdate>();
+  const server = await serveStandIn(
+    async (request) => {
+      const update: CallUpdate = { callSid: "", form: [], authenticatedAs: null, status: 0 };
+      updates.push(update);
+      updateOf.set(request, update);
+      return { body: await handle(request, update) };
+    },
+    (request, status) => {
+      const update = updateOf.get(request);
+      if (update) update.status = status;
+    },
+  );
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: server.url,
     updates,
     addCall: (call) => calls.set(call.sid, { ...call }),
     call: (sid) => {
       const call = calls.get(sid);
       return call ? { ...call } : undefined;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
 }

@@ -13,7 +13,8 @@
  * Twilio would ignore it, so that a misspelled parameter fails the test instead of silently changing
  * nothing. Every request is recorded (method, path, query, form, who authenticated).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
+import { API_BASE, ApiError, basicCredentials, checkNames, readBody, serveStandIn } from "./rest-plumbing.ts";
 
 export interface StandInNumber {
   sid: string;
@@ -98,18 +99,6 @@ const METHOD_PARAMS = [
   "SmsMethod",
   "SmsFallbackMethod",
 ];
-const API_BASE = "/2010-04-01/Accounts/";
-
-class ApiError extends Error {
-  readonly status: number;
-  readonly code: number;
-  constructor(status: number, code: number, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
 function rfc2822(date: Date): string {
   return date.toUTCString().replace("GMT", "+0000");
 }
@@ -155,24 +144,6 @@ function numberJson(accountSid: string, number: StandInNumber, updated: Date) {
   };
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
-}
-
-function checkNames(pairs: Array<[string, string]>, allowed: Set<string>): void {
-  const seen = new Set<string>();
-  for (const [name] of pairs) {
-    if (!allowed.has(name)) throw new ApiError(400, 20001, `Unknown parameter ${name}`);
-    if (seen.has(name)) throw new ApiError(400, 20001, `Parameter ${name} given more than once`);
-    seen.add(name);
-  }
-}
-
 function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
@@ -192,12 +163,7 @@ export async function startTwilioApiStandIn(options: {
   const requests: RecordedRequest[] = [];
 
   const authenticate = (request: IncomingMessage, pathAccount: string): string => {
-    const header = request.headers.authorization ?? "";
-    const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header);
-    const decoded = match ? Buffer.from(match[1]!, "base64").toString("utf8") : "";
-    const colon = decoded.indexOf(":");
-    const user = colon > 0 ? decoded.slice(0, colon) : "";
-    const password = colon > 0 ? decoded.slice(colon + 1) : "";
+    const { user, password } = basicCredentials(request);
     const valid =
       pathAccount === account.accountSid &&
       ((user === account.accountSid && password === account.authToken) ||
@@ -323,60 +289,33 @@ export async function startTwilioApiStandIn(options: {
     };
   };
 
-  const answer = (response: ServerResponse, status: number, body: unknown) => {
-    const text = JSON.stringify(body);
-    const headers: Record<string, string | number> = {
-      "content-type": "application/json; charset=utf-8",
-      "content-length": Buffer.byteLength(text),
-    };
-    if (status === 401) headers["www-authenticate"] = 'Basic realm="Twilio API"';
-    response.writeHead(status, headers);
-    response.end(text);
-  };
-
-  const server = createServer((request, response) => {
-    const record: RecordedRequest = {
-      method: request.method ?? "",
-      path: new URL(request.url ?? "/", "http://stand-in").pathname,
-      query: [],
-      form: [],
-      authenticatedAs: null,
-      status: 0,
-    };
-    requests.push(record);
-    handle(request, record).then(
-      ({ status, body }) => {
-        record.status = status;
-        answer(response, status, body);
-      },
-      (error: unknown) => {
-        const apiError =
-          error instanceof ApiError ? error : new ApiError(500, 20500, "Internal Server Error");
-        record.status = apiError.status;
-        answer(response, apiError.status, {
-          code: apiError.code,
-          message: apiError.message,
-          more_info: `https://www.twilio.com/docs/errors/${apiError.code}`,
-          status: apiError.status,
-        });
-      },
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (typeof address !== "object" || address === null) throw new Error("the stand-in has no port");
-  const { port } = address;
+  const recordOf = new WeakMap<IncomingMessage, RecordedRequest>();
+  const server = await serveStandIn(
+    async (request) => {
+      const record: RecordedRequest = {
+        method: request.method ?? "",
+        path: new URL(request.url ?? "/", "http://stand-in").pathname,
+        query: [],
+        form: [],
+        authenticatedAs: null,
+        status: 0,
+      };
+      requests.push(record);
+      recordOf.set(request, record);
+      return handle(request, record);
+    },
+    (request, status) => {
+      const record = recordOf.get(request);
+      if (record) record.status = status;
+    },
+  );
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
     number: (sid) => {
       const number = numbers.get(sid);
       return number ? { ...number } : undefined;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
 }
