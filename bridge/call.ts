@@ -10,6 +10,7 @@
  * bumps the playback generation and records what was heard. When the call ends the session is closed in
  * protocol order; an unexpected end of the model stream is an error of this call only.
  */
+
 import {
   BRIDGE_PROTOCOL_VERSION,
   BridgeCloseCode,
@@ -36,6 +37,7 @@ import type { FastPathMetrics } from "./fast-path-metrics.ts";
 import { ModelReplies } from "./model-replies.ts";
 import type { ModelSession, ModelSessionListener } from "./model-session.ts";
 import { Playback, type PlayoutReport } from "./playback.ts";
+import { SentAudioLog } from "./sent-audio-log.ts";
 import type { CallEndpoint, CallEndReason, EdgeLink } from "./server.ts";
 import { type ContinuityListener, SessionContinuity } from "./session-continuity.ts";
 import type { SessionStats } from "./session-stats.ts";
@@ -117,7 +119,9 @@ export class Call implements CallEndpoint {
   #hangupAfterTurn: number | null = null;
   #hangupTimer: NodeJS.Timeout | null = null;
   #ending: Promise<void> | null = null;
-  #lastAudioInputSentMs: number | null = null;
+  /** When the caller's recent frames left as audioInput, and the one holding the last speech. */
+  readonly #sentAudio = new SentAudioLog();
+  #speechEndAudioSentMs: number | null = null;
   #lastSpeechEndMs: number | null = null;
 
   constructor(options: CallOptions) {
@@ -298,7 +302,7 @@ export class Call implements CallEndpoint {
     const { turn, spoken, message } = this.#turns.userText(text, atMs);
     if (spoken) {
       turn.timings.callerSpeechEndMs ??= this.#lastSpeechEndMs ?? undefined;
-      turn.timings.lastAudioInputSentMs ??= this.#lastAudioInputSentMs ?? undefined;
+      turn.timings.lastAudioInputSentMs ??= this.#speechEndAudioSentMs ?? undefined;
     }
     if (message) this.#send(message);
   }
@@ -357,10 +361,11 @@ export class Call implements CallEndpoint {
 
   #onCallerAudio(payloadBase64: string, receivedMs: number): void {
     const chunk = this.#uplink.convert(payloadBase64);
+    this.#sentAudio.received(receivedMs);
     if (chunk.modelBase64 !== null) {
       this.#session?.sendAudio(chunk.modelBase64, receivedMs);
       const sentMs = this.#now();
-      this.#lastAudioInputSentMs = sentMs;
+      this.#sentAudio.sent(sentMs);
       this.#o.probe?.uplink(this.#session?.key ?? "", receivedMs, sentMs);
     }
     const playing = this.#playback.isPlaying(receivedMs);
@@ -372,6 +377,7 @@ export class Call implements CallEndpoint {
       } else {
         this.#bargeIn.speechOffset();
         this.#lastSpeechEndMs = change.atMs;
+        this.#speechEndAudioSentMs = this.#sentAudio.sentAtFor(change.atMs);
       }
     }
     this.#applyBargeIn(this.#bargeIn.advance(receivedMs, playing));

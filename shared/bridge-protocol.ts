@@ -121,7 +121,7 @@ const turnTimingsSchema = v.object({
   streamStartMs: optionalMs,
   /** Local VAD: the caller stopped speaking. */
   callerSpeechEndMs: optionalMs,
-  /** The last audioInput of the caller's turn left the bridge. */
+  /** The audioInput holding the caller's last speech (local VAD) left the bridge. */
   lastAudioInputSentMs: optionalMs,
   /** The first audioOutput of the reply reached the bridge. */
   firstModelAudioMs: optionalMs,
