@@ -133,8 +133,7 @@ const turnTimingsSchema = v.object({
 });
 export type TurnTimings = v.InferOutput<typeof turnTimingsSchema>;
 
-const turnSchema = v.object({
-  bridge: v.literal("turn"),
+const turnFields = {
   turnIndex: v.pipe(v.number(), v.integer(), v.minValue(0)),
   userText: text,
   assistantText: text,
@@ -147,8 +146,13 @@ const turnSchema = v.object({
   /** The reply was a cached prompt played by the bridge, not the model's speech. */
   cachedPrompt: v.optional(v.picklist(CACHED_PROMPT_IDS)),
   timings: turnTimingsSchema,
-});
+};
+const turnSchema = v.object({ bridge: v.literal("turn"), ...turnFields });
 export type TurnMessage = v.InferOutput<typeof turnSchema>;
+
+/** A turn as the edge stores it and GET /calls/{CallSid} returns it: the `turn` message, and when it came. */
+export const storedTurnSchema = v.object({ ...turnFields, atMs: epochMs });
+export type StoredTurn = v.InferOutput<typeof storedTurnSchema>;
 
 const hangupSchema = v.object({
   bridge: v.literal("hangup"),

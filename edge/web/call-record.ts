@@ -3,36 +3,17 @@
  * with valibot before anything is shown. Unknown fields are ignored, so the edge can add some.
  */
 import * as v from "valibot";
+import { storedTurnSchema } from "../../shared/bridge-protocol.ts";
 import { validate } from "../../shared/schema.ts";
 
 const epochMs = v.pipe(v.number(), v.finite());
-const optionalMs = v.optional(epochMs);
 const nullableText = v.nullable(v.string());
 
 export const ACTIVE_STATUSES: readonly string[] = ["ringing", "in-progress"];
 
-const timingsSchema = v.object({
-  callerSpeechEndMs: optionalMs,
-  lastAudioInputSentMs: optionalMs,
-  firstModelAudioMs: optionalMs,
-  firstFrameSentMs: optionalMs,
-  bargeInOnsetMs: optionalMs,
-  clearSentMs: optionalMs,
-});
-export type TurnTimings = v.InferOutput<typeof timingsSchema>;
+export type { TurnTimings } from "../../shared/bridge-protocol.ts";
 
-const turnSchema = v.object({
-  turnIndex: v.number(),
-  userText: v.string(),
-  assistantText: v.string(),
-  heardText: v.string(),
-  heardMs: v.number(),
-  replyMs: v.number(),
-  interrupted: v.boolean(),
-  interruptedBy: v.optional(v.string()),
-  timings: timingsSchema,
-  atMs: epochMs,
-});
+const turnSchema = storedTurnSchema;
 export type TurnView = v.InferOutput<typeof turnSchema>;
 
 const recordSchema = v.object({

@@ -64,8 +64,10 @@ function bridgeTurn(turnIndex: number, userText: string, timings: BridgeTurn["ti
     assistantText: "reply",
     heardText: "reply",
     heardMs: 1000,
+    replyMs: 1000,
     interrupted: false,
     timings,
+    atMs: 0,
   };
 }
 

@@ -4,33 +4,15 @@
  * The phone's timings come from the call itself, the bridge's from the edge's call record.
  */
 import * as v from "valibot";
+import { storedTurnSchema } from "../../shared/bridge-protocol.ts";
 import type { CallResult, TurnResult } from "./phone-call.ts";
 
-const optionalMs = v.optional(v.number());
 const recordSchema = v.object({
   callSid: v.string(),
   status: v.string(),
   sessionWarm: v.nullable(v.boolean()),
   streamBridgeId: v.nullable(v.string()),
-  turns: v.array(
-    v.object({
-      turnIndex: v.number(),
-      userText: v.string(),
-      assistantText: v.string(),
-      heardText: v.string(),
-      heardMs: v.number(),
-      interrupted: v.boolean(),
-      interruptedBy: v.optional(v.string()),
-      timings: v.object({
-        callerSpeechEndMs: optionalMs,
-        lastAudioInputSentMs: optionalMs,
-        firstModelAudioMs: optionalMs,
-        firstFrameSentMs: optionalMs,
-        bargeInOnsetMs: optionalMs,
-        clearSentMs: optionalMs,
-      }),
-    }),
-  ),
+  turns: v.array(storedTurnSchema),
 });
 export type CallRecordView = v.InferOutput<typeof recordSchema>;
 export type BridgeTurn = CallRecordView["turns"][number];
