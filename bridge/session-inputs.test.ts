@@ -40,4 +40,14 @@ describe("SessionInputs", () => {
     for (let atMs = 0; atMs <= 2000; atMs += 20) talkative.recordAudio(audio(320), atMs, 100);
     expect(talkative.replaySince(100)).toBe(51 * 320);
   });
+
+  it("still replays exactly the unanswered speech after an hour of frames has been compacted away", () => {
+    const inputs = new SessionInputs(20_000);
+    const onsetMs = 3_600_000 - 1000;
+    for (let atMs = 0; atMs <= 3_600_000; atMs += 20) {
+      inputs.recordAudio(audio(atMs >= onsetMs - 200 ? 320 : 160), atMs, atMs >= onsetMs ? onsetMs : null);
+    }
+    // 200 ms of pre-roll and the second since the onset, every frame once: 61 frames of 320 bytes.
+    expect(inputs.replaySince(onsetMs)).toBe(61 * 320);
+  });
 });

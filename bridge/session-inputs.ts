@@ -12,6 +12,8 @@ export const RECENT_AUDIO_MS = 20_000;
 export const REPLAY_PRE_ROLL_MS = 200;
 /** Inputs held while no session is in use (retry backoff); the oldest go beyond this. */
 export const MAX_HELD_INPUTS = 3000;
+/** Dropped entries (a few bytes each once their audio is let go) are compacted away past this many. */
+const COMPACT_AFTER_ENTRIES = 256;
 
 export function pcmBytesOfBase64(base64: string): number {
   const padding = base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0;
@@ -37,8 +39,10 @@ export class SessionInputs {
     this.#times.push(atMs);
     this.#chunks.push(base64);
     const keepFromMs = Math.max(atMs - this.#keepMs, (speechOnsetMs ?? atMs) - REPLAY_PRE_ROLL_MS);
-    while (this.#head < this.#times.length && this.#times[this.#head]! < keepFromMs) this.#head++;
-    if (this.#head > 1024) {
+    while (this.#head < this.#times.length && this.#times[this.#head]! < keepFromMs) {
+      this.#chunks[this.#head++] = ""; // let the audio go now, not when the arrays are next compacted
+    }
+    if (this.#head > COMPACT_AFTER_ENTRIES && this.#head * 2 > this.#times.length) {
       this.#times = this.#times.slice(this.#head);
       this.#chunks = this.#chunks.slice(this.#head);
       this.#head = 0;
