@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { mulawToPcm16, pcm16ToMulaw } from "../shared/audio/mulaw.ts";
-import { Downlink, pcm16FromLittleEndianBytes, Uplink, type UplinkChunk } from "./audio-paths.ts";
+import { Downlink, pcm16FromLittleEndianBytes, Uplink } from "./audio-paths.ts";
 
 function tone(frequencyHz: number, rateHz: number, ms: number, amplitude = 8000): Int16Array {
   const count = (rateHz * ms) / 1000;
@@ -22,19 +22,21 @@ function leBytes(samples: Int16Array): Uint8Array {
   return out;
 }
 
-/** The audioInput content of a chunk; with one frame per audioInput there always is one. */
-function sentBytes(chunk: UplinkChunk): Uint8Array {
-  if (chunk.modelBase64 === null) throw new Error("the frame produced no audioInput content");
-  return new Uint8Array(Buffer.from(chunk.modelBase64, "base64"));
+/** The audioInput content taken one frame at a time: there always is one. */
+function sentBytes(uplink: Uplink): Uint8Array {
+  const content = uplink.take(1);
+  if (content === null) throw new Error("the frame produced no audioInput content");
+  return new Uint8Array(Buffer.from(content, "base64"));
 }
 
 describe("Uplink", () => {
   it("at 8 kHz, sends the μ-law decoded samples as little-endian PCM", () => {
     const mulaw = pcm16ToMulaw(tone(440, 8000, 20));
-    const chunk = new Uplink(8000).convert(Buffer.from(mulaw).toString("base64"));
-    expect([...chunk.pcm8k]).toEqual([...mulawToPcm16(mulaw)]);
-    const sent = pcm16FromLittleEndianBytes(sentBytes(chunk));
-    expect([...sent]).toEqual([...chunk.pcm8k]);
+    const uplink = new Uplink(8000);
+    const pcm8k = uplink.push(Buffer.from(mulaw).toString("base64"));
+    expect([...pcm8k]).toEqual([...mulawToPcm16(mulaw)]);
+    const sent = pcm16FromLittleEndianBytes(sentBytes(uplink));
+    expect([...sent]).toEqual([...pcm8k]);
   });
 
   it("at 16 kHz, doubles the samples frame after frame and keeps the tone's level", () => {
@@ -42,8 +44,8 @@ describe("Uplink", () => {
     const mulaw = pcm16ToMulaw(tone(1000, 8000, 400));
     const out: number[] = [];
     for (let at = 0; at < mulaw.length; at += 160) {
-      const chunk = uplink.convert(Buffer.from(mulaw.subarray(at, at + 160)).toString("base64"));
-      out.push(...pcm16FromLittleEndianBytes(sentBytes(chunk)));
+      uplink.push(Buffer.from(mulaw.subarray(at, at + 160)).toString("base64"));
+      out.push(...pcm16FromLittleEndianBytes(sentBytes(uplink)));
     }
     expect(out.length).toBe(6400);
     const level = rms(Int16Array.from(out), 320);
@@ -51,16 +53,24 @@ describe("Uplink", () => {
     expect(level).toBeLessThan(8000 / Math.SQRT2 + 300);
   });
 
-  it("gathers frames into one audioInput when asked to", () => {
-    const uplink = new Uplink(8000, 2);
+  it("gathers frames into one audioInput until enough have come, and hands over all of them at once", () => {
+    const uplink = new Uplink(8000);
     const frame = (value: number) => Buffer.alloc(160, value).toString("base64");
-    expect(uplink.convert(frame(0x10)).modelBase64).toBeNull();
-    const joined = uplink.convert(frame(0x20)).modelBase64!;
-    const samples = pcm16FromLittleEndianBytes(new Uint8Array(Buffer.from(joined, "base64")));
-    expect(samples.length).toBe(320);
-    expect(samples[0]).toBe(mulawToPcm16(new Uint8Array([0x10]))[0]);
-    expect(samples[319]).toBe(mulawToPcm16(new Uint8Array([0x20]))[0]);
-    expect(uplink.convert(frame(0x30)).modelBase64).toBeNull();
+    const level = (value: number) => mulawToPcm16(new Uint8Array([value]))[0];
+    uplink.push(frame(0x10));
+    expect(uplink.take(2)).toBeNull();
+    uplink.push(frame(0x20));
+    const joined = pcm16FromLittleEndianBytes(new Uint8Array(Buffer.from(uplink.take(2)!, "base64")));
+    expect(joined.length).toBe(320);
+    expect([joined[0], joined[319]]).toEqual([level(0x10), level(0x20)]);
+    uplink.push(frame(0x30));
+    expect(uplink.take(5)).toBeNull();
+    expect(uplink.gatheredFrames).toBe(1);
+    // Someone waits now (the caller speaks): what has gathered goes with the next frame.
+    uplink.push(frame(0x40));
+    const flushed = pcm16FromLittleEndianBytes(new Uint8Array(Buffer.from(uplink.take(1)!, "base64")));
+    expect([flushed.length, flushed[0], flushed[319]]).toEqual([320, level(0x30), level(0x40)]);
+    expect(uplink.take(1)).toBeNull();
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The two audio conversions of a call, each with its own carried state (resampler history), pure:
- * - uplink: Twilio's base64 8 kHz μ-law → 16-bit PCM at the model's input rate, base64 for audioInput;
- *   it also hands back the 8 kHz PCM for the local VAD;
+ * - uplink: Twilio's base64 8 kHz μ-law → 16-bit PCM at the model's input rate, gathered and handed over
+ *   as base64 audioInput content; it also hands back the 8 kHz PCM for the local VAD;
  * - downlink: the model's 16-bit PCM at its output rate → 8 kHz μ-law for Twilio.
  * Node-only (Buffer does the base64 work, several times faster than a JS loop).
  */
@@ -33,32 +33,28 @@ export function pcm16FromLittleEndianBytes(bytes: Uint8Array): Int16Array {
   return out;
 }
 
-export interface UplinkChunk {
-  /** The caller's audio at 8 kHz (for the VAD). */
-  pcm8k: Int16Array;
-  /**
-   * base64 16-bit LE PCM at the model's input rate: an audioInput's content, once `framesPerAudioInput`
-   * frames have gathered (null while they gather).
-   */
-  modelBase64: string | null;
-}
-
+/**
+ * Caller audio on its way to the model: each Twilio frame is decoded (8 kHz PCM for the VAD) and converted
+ * to the model's input rate; `take()` hands over what has gathered as one audioInput's content.
+ */
 export class Uplink {
   readonly #resampler: Resampler | null;
-  readonly #framesPerAudioInput: number;
   #gathered: Uint8Array[] = [];
 
-  /** `framesPerAudioInput`: Twilio frames per audioInput (1 = each 20 ms frame is sent at once). */
-  constructor(modelInputRateHz: number, framesPerAudioInput = 1) {
+  constructor(modelInputRateHz: number) {
     this.#resampler =
       modelInputRateHz === MULAW_SAMPLE_RATE_HZ
         ? null
         : new Resampler(MULAW_SAMPLE_RATE_HZ, modelInputRateHz);
-    this.#framesPerAudioInput = Math.max(1, Math.floor(framesPerAudioInput));
   }
 
-  /** One Twilio media payload (base64 μ-law) → PCM for the VAD and audioInput content for the model. */
-  convert(payloadBase64: string): UplinkChunk {
+  /** Frames gathered and not yet taken. */
+  get gatheredFrames(): number {
+    return this.#gathered.length;
+  }
+
+  /** One Twilio media payload (base64 μ-law): gathered for the model; returns its 8 kHz PCM (for the VAD). */
+  push(payloadBase64: string): Int16Array {
     const mulaw = Buffer.from(payloadBase64, "base64");
     const pcm8k = new Int16Array(mulaw.length);
     mulawToPcm16Into(mulaw, pcm8k);
@@ -67,18 +63,20 @@ export class Uplink {
       modelPcm = new Int16Array(this.#resampler.outputLength(pcm8k.length));
       this.#resampler.process(pcm8k, modelPcm);
     }
-    const bytes = pcm16LittleEndianBytes(modelPcm);
-    if (this.#framesPerAudioInput === 1) {
-      return {
-        pcm8k,
-        modelBase64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64"),
-      };
-    }
-    this.#gathered.push(bytes);
-    if (this.#gathered.length < this.#framesPerAudioInput) return { pcm8k, modelBase64: null };
-    const joined = Buffer.concat(this.#gathered);
+    this.#gathered.push(pcm16LittleEndianBytes(modelPcm));
+    return pcm8k;
+  }
+
+  /**
+   * base64 16-bit LE PCM at the model's input rate, an audioInput's content: everything gathered, once at
+   * least `frames` frames have (null while fewer have; `frames` 1 takes each frame at once).
+   */
+  take(frames: number): string | null {
+    const gathered = this.#gathered;
+    if (gathered.length === 0 || gathered.length < frames) return null;
     this.#gathered = [];
-    return { pcm8k, modelBase64: joined.toString("base64") };
+    const bytes = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64");
   }
 }
 

@@ -11,6 +11,7 @@
  * protocol order; an unexpected end of the model stream is an error of this call only.
  */
 
+import { FRAME_MS } from "../shared/audio/mulaw.ts";
 import {
   BRIDGE_PROTOCOL_VERSION,
   BridgeCloseCode,
@@ -129,7 +130,7 @@ export class Call implements CallEndpoint {
     this.#log = options.logger;
     this.#now = options.now ?? preciseNowMs;
     const { config } = options;
-    this.#uplink = new Uplink(config.model.inputSampleRateHz, config.model.audioInputMs / 20);
+    this.#uplink = new Uplink(config.model.inputSampleRateHz);
     this.#downlink = new Downlink(config.model.outputSampleRateHz);
     this.#playback = new Playback({ leadMs: config.playbackLeadMs });
     this.#bargeIn = new BargeInDetector(config.bargeIn);
@@ -360,16 +361,10 @@ export class Call implements CallEndpoint {
   // ---- caller audio, barge-in -------------------------------------------------------------------------
 
   #onCallerAudio(payloadBase64: string, receivedMs: number): void {
-    const chunk = this.#uplink.convert(payloadBase64);
+    const pcm8k = this.#uplink.push(payloadBase64);
     this.#sentAudio.received(receivedMs);
-    if (chunk.modelBase64 !== null) {
-      this.#session?.sendAudio(chunk.modelBase64, receivedMs);
-      const sentMs = this.#now();
-      this.#sentAudio.sent(sentMs);
-      this.#o.probe?.uplink(this.#session?.key ?? "", receivedMs, sentMs);
-    }
     const playing = this.#playback.isPlaying(receivedMs);
-    for (const change of this.#o.voice.push(chunk.pcm8k, receivedMs)) {
+    for (const change of this.#o.voice.push(pcm8k, receivedMs)) {
       this.#session?.voice(change);
       if (change.kind === "onset") this.#bargeIn.speechOnset(change.atMs);
       else if (change.kind === "confirmed") {
@@ -379,6 +374,17 @@ export class Call implements CallEndpoint {
         this.#lastSpeechEndMs = change.atMs;
         this.#speechEndAudioSentMs = this.#sentAudio.sentAtFor(change.atMs);
       }
+    }
+    // Audio someone waits on (the caller speaks, or the model has yet to answer) goes at once, with whatever
+    // gathered before it; otherwise it gathers into larger audioInputs (config: NOVA_IDLE_AUDIO_INPUT_MS).
+    const awaited = this.#session?.callerAudioAwaited(receivedMs) ?? true;
+    const { audioInputMs, idleAudioInputMs } = this.#o.config.model;
+    const modelBase64 = this.#uplink.take((awaited ? audioInputMs : idleAudioInputMs) / FRAME_MS);
+    if (modelBase64 !== null) {
+      this.#session?.sendAudio(modelBase64, receivedMs);
+      const sentMs = this.#now();
+      this.#sentAudio.sent(sentMs);
+      this.#o.probe?.uplink(this.#session?.key ?? "", receivedMs, sentMs);
     }
     this.#applyBargeIn(this.#bargeIn.advance(receivedMs, playing));
   }

@@ -32,6 +32,7 @@ describe("parseBridgeConfig", () => {
     expect(config.model.inputSampleRateHz).toBe(8000);
     expect(config.model.outputSampleRateHz).toBe(8000);
     expect(config.model.audioInputMs).toBe(20);
+    expect(config.model.idleAudioInputMs).toBe(40);
     expect(config.playbackLeadMs).toBe(100);
     expect(config.bargeIn).toEqual({ vadEnabled: true, minSpeechMs: 400 });
     expect(config.logLevel).toBe("info");
@@ -55,6 +56,7 @@ describe("parseBridgeConfig", () => {
       NOVA_INPUT_SAMPLE_RATE_HZ: "16000",
       NOVA_OUTPUT_SAMPLE_RATE_HZ: "24000",
       NOVA_AUDIO_INPUT_MS: "40",
+      NOVA_IDLE_AUDIO_INPUT_MS: "100",
       NOVA_MAX_TOKENS: "500",
       NOVA_TEMPERATURE: "0.2",
       NOVA_TOP_P: "0.5",
@@ -82,6 +84,7 @@ describe("parseBridgeConfig", () => {
         inputSampleRateHz: 16000,
         outputSampleRateHz: 24000,
         audioInputMs: 40,
+        idleAudioInputMs: 100,
         maxTokens: 500,
         temperature: 0.2,
         topP: 0.5,
@@ -91,6 +94,16 @@ describe("parseBridgeConfig", () => {
     for (const name of ["BRIDGE_PORT", "NOVA_SYSTEM_PROMPT_FILE", "BARGE_IN_MIN_SPEECH_MS"]) {
       expect(documented.has(name)).toBe(true);
     }
+  });
+
+  it("packs idle audio at least as much as the audio someone waits on", () => {
+    expect(parseBridgeConfig({ ...minimal, NOVA_AUDIO_INPUT_MS: "60" }).model.idleAudioInputMs).toBe(60);
+    expect(() =>
+      parseBridgeConfig({ ...minimal, NOVA_AUDIO_INPUT_MS: "60", NOVA_IDLE_AUDIO_INPUT_MS: "40" }),
+    ).toThrow(/NOVA_IDLE_AUDIO_INPUT_MS: must be at least NOVA_AUDIO_INPUT_MS \(60\)/);
+    expect(() => parseBridgeConfig({ ...minimal, NOVA_IDLE_AUDIO_INPUT_MS: "30" })).toThrow(
+      /NOVA_IDLE_AUDIO_INPUT_MS/,
+    );
   });
 
   it("reads the system prompt from a file", () => {

@@ -62,6 +62,13 @@ export interface ModelConfig {
    * the AWS SDK's per-event signing cost at the price of 20 ms on every other frame.
    */
   audioInputMs: (typeof AUDIO_INPUT_MS)[number];
+  /**
+   * Caller audio per audioInput event while nobody waits on it: the caller is not speaking (local VAD) and
+   * has no speech the model has yet to answer. Latency is not at stake then, so fewer, larger events save
+   * the per-event cost; the moment the caller speaks, what has gathered goes at once and `audioInputMs`
+   * applies again. Equal to `audioInputMs`: no difference.
+   */
+  idleAudioInputMs: (typeof AUDIO_INPUT_MS)[number];
   maxTokens: number;
   temperature: number;
   topP: number;
@@ -111,6 +118,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: "NOVA_INPUT_SAMPLE_RATE_HZ", meaning: "caller audio rate to the model", defaultValue: "8000" },
   { name: "NOVA_OUTPUT_SAMPLE_RATE_HZ", meaning: "model audio rate", defaultValue: "8000" },
   { name: "NOVA_AUDIO_INPUT_MS", meaning: "caller audio per audioInput event (20-100)", defaultValue: "20" },
+  {
+    name: "NOVA_IDLE_AUDIO_INPUT_MS",
+    meaning: "caller audio per audioInput while nobody waits on it (20-100, ≥ NOVA_AUDIO_INPUT_MS)",
+    defaultValue: "40",
+  },
   { name: "NOVA_MAX_TOKENS", meaning: "inference maxTokens", defaultValue: "1024" },
   { name: "NOVA_TEMPERATURE", meaning: "inference temperature", defaultValue: "0.7" },
   { name: "NOVA_TOP_P", meaning: "inference topP", defaultValue: "0.9" },
@@ -185,6 +197,17 @@ export function parseBridgeConfig(
   }
 
   const greetingInstruction = text(env, "NOVA_GREETING_INSTRUCTION") ?? DEFAULT_GREETING_INSTRUCTION;
+  const audioInputMs = oneOf(env, "NOVA_AUDIO_INPUT_MS", AUDIO_INPUT_MS, 20, problems);
+  const idleAudioInputMs = oneOf(
+    env,
+    "NOVA_IDLE_AUDIO_INPUT_MS",
+    AUDIO_INPUT_MS,
+    Math.max(audioInputMs, 40) as (typeof AUDIO_INPUT_MS)[number],
+    problems,
+  );
+  if (idleAudioInputMs < audioInputMs) {
+    problems.add("NOVA_IDLE_AUDIO_INPUT_MS", `must be at least NOVA_AUDIO_INPUT_MS (${audioInputMs})`);
+  }
   const model: ModelConfig = {
     modelId: text(env, "NOVA_MODEL_ID") ?? "amazon.nova-2-sonic-v1:0",
     voiceId: text(env, "NOVA_VOICE_ID") ?? "matthew",
@@ -194,7 +217,8 @@ export function parseBridgeConfig(
     endpointingSensitivity: oneOf(env, "NOVA_ENDPOINTING", ENDPOINTING_SENSITIVITIES, "MEDIUM", problems),
     inputSampleRateHz: oneOf(env, "NOVA_INPUT_SAMPLE_RATE_HZ", MODEL_SAMPLE_RATES_HZ, 8000, problems),
     outputSampleRateHz: oneOf(env, "NOVA_OUTPUT_SAMPLE_RATE_HZ", MODEL_SAMPLE_RATES_HZ, 8000, problems),
-    audioInputMs: oneOf(env, "NOVA_AUDIO_INPUT_MS", AUDIO_INPUT_MS, 20, problems),
+    audioInputMs,
+    idleAudioInputMs,
     maxTokens: integer(env, "NOVA_MAX_TOKENS", 1024, 1, 10_000, problems),
     temperature: decimal(env, "NOVA_TEMPERATURE", 0.7, 0, 1, problems),
     topP: decimal(env, "NOVA_TOP_P", 0.9, 0, 1, problems),

@@ -141,6 +141,14 @@ export class SessionContinuity {
     else this.#log.warn("tool result dropped: its session was replaced", { toolUseId });
   }
 
+  /**
+   * Whether someone waits on the caller's audio right now: the caller is speaking, or has said something the
+   * model has yet to answer (its turn-end detection runs on this audio). Otherwise the audio may gather.
+   */
+  callerAudioAwaited(nowMs: number): boolean {
+    return this.#activity.callerSpeaking || this.#activity.unansweredSpeechOnsetMs(nowMs) !== null;
+  }
+
   /** The caller's voice activity (local VAD), for choosing a quiet moment and replaying unanswered speech. */
   voice(change: VoiceChange): void {
     this.#activity.voice(change);

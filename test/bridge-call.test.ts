@@ -73,4 +73,31 @@ describe("a call through the bridge", () => {
     expect(record.received.slice(-3)).toEqual(["contentEnd", "promptEnd", "sessionEnd"]);
     expect(caller.invalidFrames).toEqual([]);
   }, 60_000);
+
+  it("packs the caller's audio two frames to an audioInput while nobody waits on it, and sends speech at once", async () => {
+    const caller = await phone();
+    caller.start();
+    await caller.waitFor(() => caller.controlsOf("turn").length >= 1, 15_000, "the greeting turn");
+    const session = () => stack.simulator.sessions.list().at(-1)!;
+    // The caller has said nothing yet: every audioInput holds 40 ms (640 bytes of 8 kHz PCM).
+    const idle = { events: session().audioInputFrames, bytes: session().audioInputBytes };
+    expect(idle.events).toBeGreaterThan(10);
+    expect(idle.bytes).toBe(idle.events * 640);
+
+    const hours = loadAudioFixture("opening-hours", "speech");
+    await caller.say(hours.mulaw);
+    const heard = () => caller.controlsOf("transcript").find((t) => t.turnIndex === 1 && t.role === "USER");
+    await caller.waitFor(() => heard() !== undefined, 15_000, "the model's transcript of the caller");
+    expect(heard()?.text).toBe(hours.text);
+    // From the speech's onset until the model's transcript, each 20 ms frame went on its own.
+    const events = session().audioInputFrames - idle.events;
+    const bytes = session().audioInputBytes - idle.bytes;
+    expect(bytes / events).toBeLessThan(400);
+    // The answer plays to a silent caller: packed again.
+    await caller.waitFor(() => caller.controlsOf("turn").length >= 2, 15_000, "the answer");
+    const during = { events: session().audioInputFrames, bytes: session().audioInputBytes };
+    await caller.waitFor(() => session().audioInputFrames >= during.events + 10, 5000, "more audio");
+    expect(session().audioInputBytes - during.bytes).toBe((session().audioInputFrames - during.events) * 640);
+    await caller.hangUp();
+  }, 60_000);
 });

@@ -45,7 +45,8 @@ for (const rateHz of RATES) {
   const uplink = new Uplink(rateHz);
   let inputChars = 0;
   const upUs = timePerFrameUs(() => {
-    inputChars = uplink.convert(callerBase64).modelBase64?.length ?? 0;
+    uplink.push(callerBase64);
+    inputChars = uplink.take(1)?.length ?? 0;
   });
   const modelFrame = littleEndian(speechLike(rateHz, 20));
   const downlink = new Downlink(rateHz);
