@@ -59,16 +59,28 @@ export class CallPlayout {
     // The frames just released play after what was already buffered at Twilio.
     let playAtMs = nowMs + this.#playback.bufferedMs(nowMs);
     for (const output of outputs) if (output.kind === "media") playAtMs -= output.mulaw.length / 8;
+    // Frames released together go as one Twilio message (any size plays in order); marks keep their place.
+    // The echo guard still learns each 20 ms frame's level and play time.
+    let pending: Uint8Array[] = [];
+    const flush = () => {
+      if (pending.length === 0) return;
+      const mulaw = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+      pending = [];
+      const payload = Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.length).toString("base64");
+      this.#link.send(buildMedia(streamSid, payload));
+      firstFrameSentMs ??= this.#now();
+    };
     for (const output of outputs) {
       if (output.kind === "mark") {
+        flush();
         this.#link.send(buildMark(streamSid, output.name));
         continue;
       }
-      this.#link.send(buildMedia(streamSid, Buffer.from(output.mulaw).toString("base64")));
+      pending.push(output.mulaw);
       this.#voice.farEnd(output.mulaw, playAtMs);
       playAtMs += output.mulaw.length / 8;
-      firstFrameSentMs ??= this.#now();
     }
+    flush();
     const nextMs = this.#playback.nextTickMs();
     if (nextMs !== null) {
       this.#dueMs = nextMs;

@@ -100,6 +100,9 @@ export function preciseNowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** A progress mark (the caller has heard this far) every 200 ms of a reply. */
+const MARK_EVERY_MS = 200;
+
 export class Call implements CallEndpoint {
   readonly #o: CallOptions;
   readonly #log: Logger;
@@ -132,7 +135,11 @@ export class Call implements CallEndpoint {
     const { config } = options;
     this.#uplink = new Uplink(config.model.inputSampleRateHz);
     this.#downlink = new Downlink(config.model.outputSampleRateHz);
-    this.#playback = new Playback({ leadMs: config.playbackLeadMs });
+    this.#playback = new Playback({
+      leadMs: config.playbackLeadMs,
+      framesPerRelease: config.playbackSendMs / FRAME_MS,
+      markEveryFrames: MARK_EVERY_MS / FRAME_MS,
+    });
     this.#bargeIn = new BargeInDetector(config.bargeIn);
     this.#replies = new ModelReplies();
     this.#history = new ConversationHistory(config.model.greetingInstruction);
@@ -463,6 +470,9 @@ export class Call implements CallEndpoint {
     }
     const session = this.#session;
     if (!session) return;
+    // The caller's last frames may still be gathering for an audioInput: the model gets them too.
+    const gathered = this.#uplink.take(1);
+    if (gathered !== null) session.sendAudio(gathered, this.#now());
     try {
       await Promise.race([
         session.close(),

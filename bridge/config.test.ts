@@ -34,6 +34,7 @@ describe("parseBridgeConfig", () => {
     expect(config.model.audioInputMs).toBe(20);
     expect(config.model.idleAudioInputMs).toBe(40);
     expect(config.playbackLeadMs).toBe(100);
+    expect(config.playbackSendMs).toBe(40);
     expect(config.bargeIn).toEqual({ vadEnabled: true, minSpeechMs: 400 });
     expect(config.logLevel).toBe("info");
   });
@@ -61,6 +62,7 @@ describe("parseBridgeConfig", () => {
       NOVA_TEMPERATURE: "0.2",
       NOVA_TOP_P: "0.5",
       PLAYBACK_LEAD_MS: "60",
+      PLAYBACK_SEND_MS: "20",
       BARGE_IN_VAD: "off",
       BARGE_IN_MIN_SPEECH_MS: "300",
       LOG_LEVEL: "debug",
@@ -72,6 +74,7 @@ describe("parseBridgeConfig", () => {
       region: "eu-north-1",
       maxCalls: 7,
       playbackLeadMs: 60,
+      playbackSendMs: 20,
       bargeIn: { vadEnabled: false, minSpeechMs: 300 },
       logLevel: "debug",
       model: {
@@ -103,6 +106,13 @@ describe("parseBridgeConfig", () => {
     ).toThrow(/NOVA_IDLE_AUDIO_INPUT_MS: must be at least NOVA_AUDIO_INPUT_MS \(60\)/);
     expect(() => parseBridgeConfig({ ...minimal, NOVA_IDLE_AUDIO_INPUT_MS: "30" })).toThrow(
       /NOVA_IDLE_AUDIO_INPUT_MS/,
+    );
+  });
+
+  it("keeps a frame of the lead buffered between releases", () => {
+    expect(parseBridgeConfig({ ...minimal, PLAYBACK_LEAD_MS: "40" }).playbackSendMs).toBe(20);
+    expect(() => parseBridgeConfig({ ...minimal, PLAYBACK_LEAD_MS: "60", PLAYBACK_SEND_MS: "60" })).toThrow(
+      /PLAYBACK_SEND_MS: must be at most PLAYBACK_LEAD_MS - 20 \(40\)/,
     );
   });
 

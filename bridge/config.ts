@@ -27,6 +27,7 @@ export type { ConfigVariable, Env } from "./config-values.ts";
 export const MODEL_SAMPLE_RATES_HZ = [8000, 16000, 24000] as const;
 export type ModelSampleRateHz = (typeof MODEL_SAMPLE_RATES_HZ)[number];
 export const AUDIO_INPUT_MS = [20, 40, 60, 80, 100] as const;
+export const PLAYBACK_SEND_MS = [20, 40, 60, 80, 100] as const;
 export const ENDPOINTING_SENSITIVITIES = ["HIGH", "MEDIUM", "LOW"] as const;
 export type EndpointingSensitivity = (typeof ENDPOINTING_SENSITIVITIES)[number];
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -85,6 +86,12 @@ export interface BridgeConfig {
   model: ModelConfig;
   /** How far ahead of real time audio is released towards Twilio. */
   playbackLeadMs: number;
+  /**
+   * Reply audio per Twilio media message once a reply's first burst is out: 40 ms halves the messages
+   * (and the edge's work per call) against 20 ms; Twilio plays any size in order, and `clear` drops
+   * whatever is buffered, so barge-in is not slower.
+   */
+  playbackSendMs: (typeof PLAYBACK_SEND_MS)[number];
   bargeIn: BargeInConfig;
   logLevel: LogLevel;
   /** Warm pool, cached prompts, transfer, hold, drain (config-fast-paths.ts). */
@@ -127,6 +134,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: "NOVA_TEMPERATURE", meaning: "inference temperature", defaultValue: "0.7" },
   { name: "NOVA_TOP_P", meaning: "inference topP", defaultValue: "0.9" },
   { name: "PLAYBACK_LEAD_MS", meaning: "audio released ahead of real time", defaultValue: "100" },
+  {
+    name: "PLAYBACK_SEND_MS",
+    meaning: "reply audio per Twilio media message after a reply's first burst (20-100, < PLAYBACK_LEAD_MS)",
+    defaultValue: "40",
+  },
   { name: "BARGE_IN_VAD", meaning: "cut replies on local VAD (on|off)", defaultValue: "on" },
   { name: "BARGE_IN_MIN_SPEECH_MS", meaning: "active speech before a VAD barge-in", defaultValue: "400" },
   { name: "LOG_LEVEL", meaning: "debug|info|warn|error", defaultValue: "info" },
@@ -196,6 +208,17 @@ export function parseBridgeConfig(
     problems.add("BRIDGE_ID", "1-64 characters from A-Z a-z 0-9 . _ -");
   }
 
+  const playbackLeadMs = integer(env, "PLAYBACK_LEAD_MS", 100, 40, 2000, problems);
+  const playbackSendMs = oneOf(
+    env,
+    "PLAYBACK_SEND_MS",
+    PLAYBACK_SEND_MS,
+    playbackLeadMs >= 60 ? 40 : 20,
+    problems,
+  );
+  if (playbackSendMs > playbackLeadMs - 20) {
+    problems.add("PLAYBACK_SEND_MS", `must be at most PLAYBACK_LEAD_MS - 20 (${playbackLeadMs - 20})`);
+  }
   const greetingInstruction = text(env, "NOVA_GREETING_INSTRUCTION") ?? DEFAULT_GREETING_INSTRUCTION;
   const audioInputMs = oneOf(env, "NOVA_AUDIO_INPUT_MS", AUDIO_INPUT_MS, 20, problems);
   const idleAudioInputMs = oneOf(
@@ -235,7 +258,8 @@ export function parseBridgeConfig(
     region,
     maxCalls: integer(env, "MAX_CALLS", 100, 1, 100_000, problems),
     model,
-    playbackLeadMs: integer(env, "PLAYBACK_LEAD_MS", 100, 40, 2000, problems),
+    playbackLeadMs,
+    playbackSendMs,
     bargeIn: {
       vadEnabled: flag(env, "BARGE_IN_VAD", true, problems),
       minSpeechMs: integer(env, "BARGE_IN_MIN_SPEECH_MS", 400, 20, 2000, problems),

@@ -74,6 +74,47 @@ describe("Playback pacing", () => {
     expect(report).toMatchObject({ turnIndex: 0, replyMs: 3000, sentMs: 3000, heardMs: 3000 });
   });
 
+  it("after the first burst, releases two frames every 40 ms when asked to, with no gap under a jittery timer", () => {
+    const playback = new Playback({ leadMs: 100, framesPerRelease: 2, markEveryFrames: 10 });
+    playback.startReply(0);
+    playback.addAudio(audio(1000));
+    expect(playback.tick(1000).filter((output) => output.kind === "media")).toHaveLength(5);
+    expect(playback.nextTickMs()).toBe(1040);
+    expect(playback.tick(1040).filter((output) => output.kind === "media")).toHaveLength(2);
+    expect(playback.bufferedMs(1040)).toBe(100);
+
+    const jittery = new Playback({ leadMs: 100, framesPerRelease: 2, markEveryFrames: 10 });
+    const twilio = new PlaybackBuffer();
+    const reply = audio(2000);
+    jittery.startReply(0);
+    jittery.addAudio(reply);
+    jittery.endReply();
+    const played: number[] = [];
+    let ticks = 0;
+    let nowMs = 0;
+    while (nowMs < 4000) {
+      for (const piece of twilio.advance(nowMs).played) played.push(...piece.bytes);
+      deliver(twilio, jittery.tick(nowMs), nowMs);
+      ticks++;
+      const nextMs = jittery.nextTickMs();
+      if (nextMs === null) break;
+      nowMs = Math.max(nowMs, nextMs) + (ticks % 7) * 2; // up to 12 ms late
+    }
+    for (const piece of twilio.advance(nowMs + 1000).played) played.push(...piece.bytes);
+    expect(twilio.gaps).toEqual([]);
+    expect(jittery.underruns).toBe(0);
+    expect(played).toEqual([...reply]);
+    expect(ticks).toBeLessThan(60); // 2 s in 40 ms steps, not 100 ticks of 20 ms
+  });
+
+  it("never waits so long between releases that Twilio's buffer could run dry", () => {
+    const playback = new Playback({ leadMs: 40, framesPerRelease: 4 });
+    playback.startReply(0);
+    playback.addAudio(audio(400));
+    playback.tick(0);
+    expect(playback.nextTickMs()).toBe(20); // capped to one frame: the lead holds two
+  });
+
   it("sends a short last frame, then the final mark", () => {
     const playback = new Playback({ leadMs: 100 });
     playback.startReply(3);

@@ -5,7 +5,8 @@
  * Pacing. Twilio plays what it receives in real time and buffers the rest, so audio pushed far ahead makes
  * barge-in slow (REFERENCE §4). We keep an estimate of when Twilio's buffer runs dry (`#playEndMs`) and
  * release a frame only while no more than `leadMs` would be buffered after it: a burst of `leadMs` at the
- * start of a reply, then one frame per 20 ms. Timer lateness up to `leadMs - 20` causes no underrun.
+ * start of a reply, then `framesPerRelease` frames every `framesPerRelease × 20` ms. Timer lateness up to
+ * `leadMs - framesPerRelease × 20` causes no underrun.
  *
  * Marks. Every `markEveryFrames` frames, and after a reply's last frame, a mark named `g<gen>:t<turn>:f<n>`
  * goes out: playback generation, turn index, frames of that reply before the mark. `interrupt()` (which the
@@ -22,6 +23,12 @@ export interface PlaybackOptions {
   leadMs: number;
   /** A progress mark every this many frames (5 = 100 ms). */
   markEveryFrames?: number;
+  /**
+   * Frames released together once the reply's first burst is out (1 = a tick every 20 ms; 2 = a tick every
+   * 40 ms releasing two frames, which the shell sends as one Twilio message). Capped so that at least one
+   * frame of the lead is always buffered at Twilio when a tick is due.
+   */
+  framesPerRelease?: number;
 }
 
 export type PlaybackOutput = { kind: "media"; mulaw: Uint8Array } | { kind: "mark"; name: string };
@@ -70,6 +77,7 @@ interface Reply {
 export class Playback {
   readonly #leadMs: number;
   readonly #markEveryFrames: number;
+  readonly #releaseMs: number;
   #generation = 0;
   #playEndMs = Number.NEGATIVE_INFINITY;
   /** Replies not yet played out, oldest first; the first with unsent audio is the one being sent. */
@@ -81,6 +89,8 @@ export class Playback {
   constructor(options: PlaybackOptions) {
     this.#leadMs = Math.max(FRAME_MS, options.leadMs);
     this.#markEveryFrames = Math.max(1, options.markEveryFrames ?? 5);
+    const maxFrames = Math.max(1, Math.floor(this.#leadMs / FRAME_MS) - 1);
+    this.#releaseMs = Math.min(maxFrames, Math.max(1, Math.floor(options.framesPerRelease ?? 1))) * FRAME_MS;
   }
 
   get generation(): number {
@@ -163,7 +173,9 @@ export class Playback {
       if (reply.finalMarkFrames !== null) continue;
       const pending = reply.queuedBytes - reply.sentBytes;
       if (pending >= MULAW_FRAME_BYTES || (reply.ended && pending >= 0)) {
-        return this.#playEndMs + FRAME_MS - this.#leadMs;
+        // When the buffer has room for a release (or for what is left, which may be less).
+        const releaseMs = Math.max(FRAME_MS, Math.min(this.#releaseMs, pending / MULAW_BYTES_PER_MS));
+        return this.#playEndMs + releaseMs - this.#leadMs;
       }
       return null;
     }
