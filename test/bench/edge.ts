@@ -10,13 +10,11 @@
  * The echo bridge (test/edge/fake-bridge.ts) runs in a child process so that it does not share an event
  * loop with the load generator.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import twilio from "twilio";
 import WebSocket from "ws";
 import {
@@ -27,11 +25,13 @@ import {
 import { signToken } from "../../shared/signed-token.ts";
 import { buildConnected, buildInboundMedia, buildStart } from "../../shared/twilio-media.ts";
 import { startFakeBridge } from "../edge/fake-bridge.ts";
+import { bundleEdge } from "../stack/edge-bundle.ts";
+import { type EdgeMiniflare, type EdgeRoute, startEdgeMiniflare } from "../stack/edge-miniflare.ts";
+import { freePort } from "../stack/local-stack.ts";
 
 const SECRET = "bench-bridge-secret-0123456789abcdef-0001";
 const AUTH_TOKEN = "bench-twilio-auth-token-0001";
 const FRAME_MS = 20;
-const ROOT = new URL("../../", import.meta.url).pathname;
 
 // ---- the echo bridge (child process role) ------------------------------------------------------------
 
@@ -57,61 +57,26 @@ function startEchoBridge(): Promise<{ child: ChildProcess; url: string }> {
 
 // ---- the edge in workerd --------------------------------------------------------------------------
 
-function bundleEdge(): { scriptPath: string; modulesRoot: string } {
-  const outdir = mkdtempSync(join(tmpdir(), "edge-bench-"));
-  const result = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir], {
-    cwd: ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", XDG_CONFIG_HOME: join(outdir, "xdg") },
-    encoding: "utf8",
-  });
-  if (result.status !== 0) throw new Error(`wrangler bundle failed:\n${result.stderr}`);
-  return { scriptPath: join(outdir, "index.js"), modulesRoot: outdir };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
-
-/**
- * `direct`: the client talks to the edge Worker's own socket (as Cloudflare's front end would);
- * `entry`: through Miniflare's dev entry Worker first (one more hop inside workerd, like `wrangler dev`).
- */
-type EdgeRoute = "direct" | "entry";
-
-async function startEdge(bridgeUrl: string, route: EdgeRoute): Promise<{ mf: Miniflare; origin: string }> {
+async function startEdge(bridgeUrl: string, route: EdgeRoute): Promise<EdgeMiniflare> {
   const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      modules: true,
-      ...bundleEdge(),
-      compatibilityDate: "2026-11-01",
-      compatibilityFlags: ["nodejs_compat"],
-      host: "127.0.0.1",
-      ...(route === "entry" ? { port } : { unsafeDirectSockets: [{ host: "127.0.0.1", port }] }),
-      durableObjects: {
-        CALL_SESSION: { className: "CallSession", useSQLite: true },
-        BRIDGE_REGISTRY: { className: "BridgeRegistry", useSQLite: true },
-        CALL_DIRECTORY: { className: "CallDirectory", useSQLite: true },
-      },
-      bindings: {
-        PUBLIC_BASE_URL: origin,
-        TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-        ADMIN_TOKEN: "bench-admin-token-000001",
-        BRIDGE_SECRET: SECRET,
-        BRIDGES: JSON.stringify([{ id: "echo", url: bridgeUrl, region: "bench" }]),
-        BRIDGE_REGION: "bench",
-        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "error",
-      },
-    }),
-  );
-  await mf.ready;
-  return { mf, origin };
+  const bundle = await bundleEdge(mkdtempSync(join(tmpdir(), "edge-bench-")));
+  return startEdgeMiniflare({
+    bundle,
+    host: "127.0.0.1",
+    port,
+    route,
+    vars: {
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      ADMIN_TOKEN: "bench-admin-token-000001",
+      BRIDGE_SECRET: SECRET,
+      BRIDGES: JSON.stringify([{ id: "echo", url: bridgeUrl, region: "bench" }]),
+      BRIDGE_REGION: "bench",
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "error",
+    },
+    onWorkerLog: (level, message) =>
+      (level === "warn" || level === "error" ? console.error : console.log)(message),
+  });
 }
 
 /** workerd processes started by this process (Miniflare spawns one). */
