@@ -6,7 +6,8 @@
  *                simulator: endpointing pause + drawn latency → first reply audio  (model, not ours)
  *                simulator sends the first reply audio → phone receives the frame  (downstream)
  *                downstream split by the bridge's record: sim → bridge (HTTP/2, SDK, decode),
- *                bridge in → first frame out, bridge → phone (WebSocket, Durable Object, wrangler proxy)
+ *                bridge in → first frame out, bridge → phone (WebSocket, Durable Object, and
+ *                `wrangler dev`'s proxy when the edge runs under it)
  *   greeting     phone `start` → simulator gets the greeting request → first audio → phone frame / heard
  *   barge-in     caller speech onset (phone) → `clear` received; reply audio heard after the onset
  */

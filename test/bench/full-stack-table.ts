@@ -2,12 +2,15 @@
  * The printed result of a full-stack run: the settings and the machine's load, the latency table with
  * targets, CPU and memory per process, and every failed call.
  */
+import type { EdgeRuntime } from "../stack/local-stack.ts";
 import type { FigureRow, Figures } from "./full-stack-figures.ts";
 import type { ProbeFigures } from "./health-probe.ts";
 import type { ResourceFigures } from "./resource-monitor.ts";
 
 export interface RunSettings {
   calls: number;
+  /** How the edge ran: straight in workerd, or behind `wrangler dev`'s proxy. */
+  edgeRuntime: EdgeRuntime;
   staggerMs: number;
   bargeInAfterHeardMs: number;
   simEnv: Record<string, string>;
@@ -74,6 +77,9 @@ export function formatRun({ settings, figures, resources, rows, callSeconds, pro
       .join(" ");
   lines.push(
     `full stack: ${settings.calls} calls started over ${settings.staggerMs} ms; each: greeting, 3 caller turns, barge-in ${settings.bargeInAfterHeardMs} ms into the 2nd reply`,
+  );
+  lines.push(
+    `edge:      ${settings.edgeRuntime === "workerd" ? "workerd, the Worker's own socket (no dev proxy)" : "wrangler dev (its proxy workerd in front of the Worker's)"}`,
   );
   lines.push(`simulator: ${env(settings.simEnv)}`);
   lines.push(

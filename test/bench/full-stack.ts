@@ -1,10 +1,12 @@
 /**
  * `npm run bench [-- --calls 100 --stagger-ms 5000 --pause-ms 600 --latency-ms 300/600 --seed 1]`
- *   other options: --barge-in-after-ms 700, --log-level info, --out-dir bench-results,
- *   --profile-dir DIR (V8 CPU profile of the bridge), --verbose (every process's output)
+ *   other options: --edge workerd|wrangler-dev, --barge-in-after-ms 700, --log-level info,
+ *   --out-dir bench-results, --profile-dir DIR (V8 CPU profile of the bridge), --verbose (every
+ *   process's output)
  *
- * The headline figures of the whole system. Starts the local stack (the edge in `wrangler dev`, one
- * bridge, the Nova Sonic simulator; free ports), places one warm-up call, then N concurrent calls
+ * The headline figures of the whole system. Starts the local stack (the edge straight in workerd as in
+ * production, or with --edge wrangler-dev behind `wrangler dev`'s proxy; one bridge, the Nova Sonic
+ * simulator; free ports), places one warm-up call, then N concurrent calls
  * (Twilio-faithful phones in this process, starts spread over --stagger-ms): greeting, three caller
  * turns from the speech fixtures, one barge-in. Timestamps from the phone, the bridge's call record
  * (GET /calls/{sid} on the edge) and the simulator's session records (one clock) split each turn into
@@ -22,7 +24,15 @@ import { loadAudioFixtures, type SpeechFixture } from "../fixtures/fixtures.ts";
 import { nowMs, placeCall } from "../phone/phone-call.ts";
 import { fetchCallRecord } from "../phone/waterfall.ts";
 import { newCallIdentity } from "../phone/webhook.ts";
-import { DEV_DEFAULTS, freePort, type RunningStack, startLocalStack } from "../stack/local-stack.ts";
+import {
+  DEV_DEFAULTS,
+  EDGE_RUNTIMES,
+  type EdgeRuntime,
+  freePort,
+  isEdgeRuntime,
+  type RunningStack,
+  startLocalStack,
+} from "../stack/local-stack.ts";
 import { type CallMeasure, type CallOutcome, measureCall } from "./call-measures.ts";
 import { BENCH_UTTERANCES, type BenchCallPlan, benchCallPlan, benchUtterance } from "./call-scripts.ts";
 import { computeFigures } from "./full-stack-figures.ts";
@@ -35,6 +45,7 @@ import { matchSessions } from "./session-matching.ts";
 const { values } = parseArgs({
   options: {
     calls: { type: "string", default: "100" },
+    edge: { type: "string", default: "workerd" },
     "stagger-ms": { type: "string", default: "5000" },
     "pause-ms": { type: "string", default: "600" },
     "latency-ms": { type: "string", default: "300/600" },
@@ -56,7 +67,15 @@ function positiveInteger(name: string, raw: string | undefined, min: number): nu
   return value;
 }
 
+function edgeRuntime(raw: string | undefined): EdgeRuntime {
+  if (raw !== undefined && isEdgeRuntime(raw)) return raw;
+  console.error(`--edge must be ${EDGE_RUNTIMES.join(" or ")} (got "${raw}")`);
+  process.exit(2);
+}
+
 const CALLS = positiveInteger("calls", values.calls, 1);
+/** Production has no dev proxy in front of the Worker: workerd straight is the default. */
+const EDGE_RUNTIME = edgeRuntime(values.edge);
 const STAGGER_MS = positiveInteger("stagger-ms", values["stagger-ms"], 0);
 const BARGE_IN_AFTER_MS = positiveInteger("barge-in-after-ms", values["barge-in-after-ms"], 100);
 const SIM_ENV: Record<string, string> = {
@@ -95,7 +114,8 @@ function outputCollector() {
 
 /**
  * `wrangler dev` rebuilds and reloads the Worker when its sources change, which drops every call in
- * flight: in a tree that others are editing, note each change so that a spoiled run says so.
+ * flight: in a tree that others are editing, note each change so that a spoiled run says so. (The workerd
+ * edge runs the bundle made at start and does not reload.)
  */
 function watchEdgeSources(): { changes: Array<{ file: string; atMs: number }>; close(): void } {
   const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -204,9 +224,11 @@ async function main(): Promise<void> {
   );
   const utterances = fixtures.map((fixture) => benchUtterance(fixture));
   const output = outputCollector();
-  console.log("starting the local stack (edge in wrangler dev, bridge, Nova Sonic simulator) …");
+  const edgeName = EDGE_RUNTIME === "workerd" ? "straight in workerd" : "in wrangler dev";
+  console.log(`starting the local stack (edge ${edgeName}, bridge, Nova Sonic simulator) …`);
   const stack = await startLocalStack({
     edgePort: await freePort(),
+    edgeRuntime: EDGE_RUNTIME,
     bridgePorts: [await freePort()],
     backend: { kind: "simulator", port: await freePort(), env: SIM_ENV },
     twilioAuthToken: DEV_DEFAULTS.TWILIO_AUTH_TOKEN,
@@ -227,10 +249,17 @@ async function main(): Promise<void> {
     await control.clearSessions();
 
     const pid = (name: string) => stack.processes.get(name)?.pid ?? -1;
+    // The edge's tree: under wrangler dev, two workerd (its proxy and the Worker) below wrangler's node
+    // processes and esbuild; straight, one workerd below the node process that hosts Miniflare.
     const monitor = new ResourceMonitor([
-      { name: "edge: workerd", pid: pid("edge"), tree: true, include: (comm) => comm === "workerd" },
       {
-        name: "edge: wrangler, esbuild",
+        name: EDGE_RUNTIME === "workerd" ? "edge: workerd" : "edge: workerd (proxy + Worker)",
+        pid: pid("edge"),
+        tree: true,
+        include: (comm) => comm === "workerd",
+      },
+      {
+        name: EDGE_RUNTIME === "workerd" ? "edge: node (Miniflare host)" : "edge: wrangler, esbuild",
         pid: pid("edge"),
         tree: true,
         include: (comm) => comm !== "workerd",
@@ -240,10 +269,17 @@ async function main(): Promise<void> {
       { name: "phones (this process)", pid: process.pid, tree: false },
     ]);
     console.log(`placing ${CALLS} calls over ${STAGGER_MS} ms …`);
-    const sourceWatch = watchEdgeSources();
+    const sourceWatch =
+      EDGE_RUNTIME === "wrangler-dev" ? watchEdgeSources() : { changes: [], close: () => {} };
     const probe = new HealthProbe([
       { name: "bridge /healthz", url: `${stack.bridgeUrls[0]}/healthz` },
-      { name: "edge /healthz (through wrangler's proxy)", url: `${stack.edgeUrl}/healthz` },
+      {
+        name:
+          EDGE_RUNTIME === "workerd"
+            ? "edge /healthz (the Worker's socket)"
+            : "edge /healthz (through wrangler's proxy)",
+        url: `${stack.edgeUrl}/healthz`,
+      },
     ]);
     monitor.start();
     probe.start();
@@ -272,6 +308,7 @@ async function main(): Promise<void> {
     const figures = computeFigures(calls, 3);
     const settings: RunSettings = {
       calls: CALLS,
+      edgeRuntime: EDGE_RUNTIME,
       staggerMs: STAGGER_MS,
       bargeInAfterHeardMs: BARGE_IN_AFTER_MS,
       simEnv: SIM_ENV,

@@ -270,7 +270,7 @@ export function renderReport(input: ReportInput): string {
 <body>
 <h1>Full-stack benchmark — ${settings.calls} concurrent calls</h1>
 <p class="meta">${escapeHtml(settings.startedAt)} · starts spread over ${settings.staggerMs} ms · each call: greeting, three caller turns, a barge-in ${settings.bargeInAfterHeardMs} ms into the second reply</p>
-<p class="meta">simulator: ${escapeHtml(env(settings.simEnv))} · bridge: ${escapeHtml(env(settings.bridgeEnv))} · model audio ${escapeHtml(settings.observed.inputSampleRateHz)} Hz in / ${escapeHtml(settings.observed.outputSampleRateHz)} Hz out</p>
+<p class="meta">edge: ${settings.edgeRuntime === "workerd" ? "straight in workerd" : "wrangler dev"} · simulator: ${escapeHtml(env(settings.simEnv))} · bridge: ${escapeHtml(env(settings.bridgeEnv))} · model audio ${escapeHtml(settings.observed.inputSampleRateHz)} Hz in / ${escapeHtml(settings.observed.outputSampleRateHz)} Hz out</p>
 <p class="meta">machine: ${resources.machine.cores} cores, load ${loads(resources.machine.loadBefore)} → ${loads(resources.machine.loadAfter)}, all cores ${fmt(resources.machine.busyPercent, 0)}% busy over ${fmt(resources.windowMs / 1000)} s (${fmt(callSeconds, 0)} call-seconds) · bench event loop delay p99 ${fmt(loop.p99)} ms</p>
 <p class="meta">calls: ${figures.calls.placed} placed, ${figures.calls.ok} ok, <b>${figures.calls.failed.length} failed</b> · turns measured ${figures.turns.measured}/${figures.turns.expected} · speech alignment ${figures.turns.speechAligned}/${figures.turns.speechChecked}</p>
 <h2>Figures</h2>

@@ -1,7 +1,8 @@
 /**
- * The whole stack on this machine, as separate processes: the edge in workerd (`wrangler dev`), one or
- * more bridges, and the built-in Nova Sonic simulator (unless another endpoint or real Bedrock is chosen).
- * Used by `npm start`, the end-to-end tests and the benchmarks.
+ * The whole stack on this machine, as separate processes: the edge in workerd (under `wrangler dev`, or
+ * straight in workerd as in production: edge-workerd.ts), one or more bridges, and the built-in Nova Sonic
+ * simulator (unless another endpoint or real Bedrock is chosen). Used by `npm start`, the end-to-end tests
+ * and the benchmarks.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -25,6 +26,19 @@ const SIM_CREDENTIALS = {
   secretAccessKey: "local-simulator-secret-key",
 };
 
+/**
+ * How the edge runs. `wrangler-dev`: `wrangler dev`, which rebuilds and reloads the Worker on source
+ * changes but puts a second workerd (its proxy) in front of it, a hop every request and WebSocket message
+ * takes. `workerd`: the bundle `wrangler deploy` makes, on the Worker's own socket (edge-workerd.ts).
+ */
+export type EdgeRuntime = "wrangler-dev" | "workerd";
+
+export const EDGE_RUNTIMES: readonly EdgeRuntime[] = ["wrangler-dev", "workerd"];
+
+export function isEdgeRuntime(value: string): value is EdgeRuntime {
+  return (EDGE_RUNTIMES as readonly string[]).includes(value);
+}
+
 export type NovaBackend =
   | { kind: "simulator"; port: number; env: Record<string, string> }
   | { kind: "endpoint"; url: string }
@@ -32,6 +46,8 @@ export type NovaBackend =
 
 export interface StackOptions {
   edgePort: number;
+  /** Default `wrangler-dev`. */
+  edgeRuntime?: EdgeRuntime;
   bridgePorts: number[];
   backend: NovaBackend;
   twilioAuthToken: string;
@@ -77,6 +93,9 @@ export function stackOptionsFromEnv(env: NodeJS.ProcessEnv): StackOptions {
   const bridgePort = port("BRIDGE_PORT", 8081);
   const simPort = port("SIM_PORT", 8788);
   const region = env.AWS_REGION ?? "us-east-1";
+  const edgeRuntime = env.EDGE_RUNTIME || "wrangler-dev";
+  if (!isEdgeRuntime(edgeRuntime))
+    problems.push(`EDGE_RUNTIME must be ${EDGE_RUNTIMES.join(" or ")} (got "${edgeRuntime}")`);
   let backend: NovaBackend;
   const choice = env.NOVA_BACKEND ?? (env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME ? "endpoint" : "simulator");
   if (choice === "simulator") backend = { kind: "simulator", port: simPort, env: {} };
@@ -95,6 +114,7 @@ export function stackOptionsFromEnv(env: NodeJS.ProcessEnv): StackOptions {
   }
   const options: StackOptions = {
     edgePort,
+    edgeRuntime: isEdgeRuntime(edgeRuntime) ? edgeRuntime : "wrangler-dev",
     bridgePorts: [bridgePort],
     backend,
     twilioAuthToken: secret("TWILIO_AUTH_TOKEN", 16),
@@ -230,13 +250,17 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     command: string,
     args: string[],
     env: Record<string, string>,
+    { ipc = false } = {},
   ): ChildProcess => {
     const child = spawn(command, args, {
       cwd: ROOT,
       env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
+      // An IPC channel tells the child when this process is gone, however it went.
+      stdio: ["ignore", "pipe", "pipe", ...(ipc ? (["ipc"] as const) : [])],
       detached: true,
     });
+    // The channel alone does not keep this process alive.
+    child.channel?.unref();
     processes.set(name, child);
     pipeLines(name, child, onOutput);
     return child;
@@ -332,30 +356,39 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
       BRIDGE_REGION: options.region,
       LOG_LEVEL: options.logLevel ?? "info",
     };
-    const edge = launch(
-      "edge",
-      join(ROOT, "node_modules/.bin/wrangler"),
-      [
-        "dev",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        String(options.edgePort),
-        "--inspector-port",
-        String(await freePort()),
-        "--persist-to",
-        join(workDir, "state"),
-        "--show-interactive-dev-session=false",
-        "--log-level",
-        "warn",
-        ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
-      ],
-      {
-        WRANGLER_SEND_METRICS: "false",
-        XDG_CONFIG_HOME: join(workDir, "config"),
-        CI: "true",
-      },
-    );
+    const edgeArgs = [
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(options.edgePort),
+      "--persist-to",
+      join(workDir, "state"),
+      ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
+    ];
+    const edgeEnv = { WRANGLER_SEND_METRICS: "false", XDG_CONFIG_HOME: join(workDir, "config"), CI: "true" };
+    const edge =
+      (options.edgeRuntime ?? "wrangler-dev") === "workerd"
+        ? launch(
+            "edge",
+            nodeBin,
+            ["test/stack/edge-workerd.ts", ...edgeArgs, "--bundle-dir", join(workDir, "edge-bundle")],
+            edgeEnv,
+            { ipc: true },
+          )
+        : launch(
+            "edge",
+            join(ROOT, "node_modules/.bin/wrangler"),
+            [
+              "dev",
+              ...edgeArgs,
+              "--inspector-port",
+              String(await freePort()),
+              "--show-interactive-dev-session=false",
+              "--log-level",
+              "warn",
+            ],
+            edgeEnv,
+          );
 
     await Promise.all(
       bridges.map((bridge) => waitForHealth(bridge.name, `${bridge.url}/healthz`, bridge.child, 20_000)),

@@ -1,7 +1,7 @@
 /**
- * `npm start`: the whole stack on this machine — the edge in workerd (wrangler dev), the bridge, and the
- * built-in Nova Sonic simulator — with dev-only secrets unless the documented variables say otherwise.
- * Ctrl-C stops every process it started.
+ * `npm start`: the whole stack on this machine — the edge in workerd (under wrangler dev, or straight in
+ * workerd with EDGE_RUNTIME=workerd), the bridge, and the built-in Nova Sonic simulator — with dev-only
+ * secrets unless the documented variables say otherwise. Ctrl-C stops every process it started.
  */
 import { type RunningStack, stackOptionsFromEnv, startLocalStack } from "./local-stack.ts";
 
@@ -46,7 +46,9 @@ async function main(): Promise<void> {
       : options.backend.kind === "endpoint"
         ? `Nova Sonic endpoint            ${options.backend.url}`
         : `Amazon Bedrock (${options.region}, credential chain)`;
-  console.log(`  edge (workerd, wrangler dev)   ${stack.edgeUrl}   Twilio voice URL: ${stack.edgeUrl}/voice`);
+  const edgeLabel =
+    options.edgeRuntime === "workerd" ? "edge (workerd, direct)" : "edge (workerd, wrangler dev)";
+  console.log(`  ${edgeLabel.padEnd(30)} ${stack.edgeUrl}   Twilio voice URL: ${stack.edgeUrl}/voice`);
   for (const url of stack.bridgeUrls) console.log(`  bridge                         ${url}`);
   console.log(`  model                          ${backend}`);
   console.log(`READY — place a call with: npm run call   (Ctrl-C stops everything)`);
