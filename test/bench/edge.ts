@@ -1,9 +1,11 @@
 /**
  * Edge benchmark: N concurrent Twilio-shaped calls (a 20 ms media frame each, every 20 ms) through local
  * workerd (the bundled edge Worker in Miniflare) and each call's Durable Object to a Node echo bridge,
- * against the same calls connected straight to the same echo bridge, in the same run. Prints the
- * round-trip per frame (p50/p99) on both paths, the difference (what the edge adds) and workerd's CPU
- * per call (from /proc). Figures only, no assertions.
+ * against the same calls connected straight to the same echo bridge, in the same run. Prints, on both
+ * paths, each frame's time one way (caller → bridge, bridge → caller: the echo bridge stamps when a frame
+ * arrived and when its echo left, on CLOCK_MONOTONIC, which every process on the machine shares) and its
+ * round trip (p50/p99), the differences (what the edge adds) and workerd's CPU per call (from /proc).
+ * Figures only, no assertions.
  *
  *   npm run bench:edge -- [--calls 50] [--seconds 10] [--warmup 2] [--via direct|entry]
  *
@@ -36,7 +38,7 @@ const FRAME_MS = 20;
 // ---- the echo bridge (child process role) ------------------------------------------------------------
 
 async function runEchoBridge(): Promise<void> {
-  const bridge = await startFakeBridge({ id: "echo", region: "bench", secret: SECRET });
+  const bridge = await startFakeBridge({ id: "echo", region: "bench", secret: SECRET, stampEcho: true });
   process.stdout.write(`${JSON.stringify({ port: bridge.port })}\n`);
   // The parent's IPC channel closes when it exits, however it exits.
   process.on("disconnect", () => void bridge.close().then(() => process.exit(0)));
@@ -114,13 +116,26 @@ function hex(bytes: number): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
 }
 
+/** Per frame, in ms: caller → bridge, bridge → caller (the echo), and the whole round trip. */
+interface FrameTimes {
+  uplinkMs: number[];
+  downlinkMs: number[];
+  roundTripMs: number[];
+}
+
 interface CallRun {
   socket: WebSocket;
-  latenciesMs: number[];
+  times: FrameTimes;
   stop(): void;
 }
 
-/** Sends connected + start, then a media frame every 20 ms; measures each echo's round trip. */
+/** `process.hrtime` (CLOCK_MONOTONIC, the same clock in the echo bridge's process), in ms. */
+const nsToMs = (ns: bigint) => Number(ns) / 1e6;
+
+/**
+ * Sends connected + start, then a media frame every 20 ms stamped with when it left; the echo bridge adds
+ * when it arrived and when the echo left, so each direction is timed on its own.
+ */
 function runCall(
   socket: WebSocket,
   callSid: string,
@@ -129,19 +144,21 @@ function runCall(
   measureFromMs: number,
 ): CallRun {
   const streamSid = `MZ${hex(16)}`;
-  const sentAt = new Map<string, number>();
-  const latenciesMs: number[] = [];
+  const times: FrameTimes = { uplinkMs: [], downlinkMs: [], roundTripMs: [] };
+  const measureFromNs =
+    process.hrtime.bigint() + BigInt(Math.round((measureFromMs - performance.now()) * 1e6));
   let sequence = 0;
   let timer: NodeJS.Timeout | undefined;
   socket.on("message", (data) => {
+    const receivedNs = process.hrtime.bigint();
     const text = data.toString();
     if (!text.startsWith('{"event":"media"')) return;
-    const payload = (JSON.parse(text) as { media: { payload: string } }).media.payload;
-    const started = sentAt.get(payload);
-    if (started === undefined) return;
-    sentAt.delete(payload);
-    const now = performance.now();
-    if (started >= measureFromMs) latenciesMs.push(now - started);
+    const bytes = Buffer.from((JSON.parse(text) as { media: { payload: string } }).media.payload, "base64");
+    const sentNs = bytes.readBigUInt64BE(8);
+    if (sentNs < measureFromNs) return;
+    times.uplinkMs.push(nsToMs(bytes.readBigUInt64BE(16) - sentNs));
+    times.downlinkMs.push(nsToMs(receivedNs - bytes.readBigUInt64BE(24)));
+    times.roundTripMs.push(nsToMs(receivedNs - sentNs));
   });
   socket.send(buildConnected());
   socket.send(
@@ -158,15 +175,14 @@ function runCall(
     sequence++;
     payload.writeUInt32BE(sequence, 0);
     payload.write(callSid.slice(2, 10), 4, "hex");
-    const payloadBase64 = payload.toString("base64");
-    sentAt.set(payloadBase64, performance.now());
+    payload.writeBigUInt64BE(process.hrtime.bigint(), 8);
     socket.send(
       buildInboundMedia({
         sequenceNumber: sequence + 1,
         streamSid,
         chunk: sequence,
         timestampMs: sequence * FRAME_MS,
-        payloadBase64,
+        payloadBase64: payload.toString("base64"),
       }),
     );
   };
@@ -175,7 +191,7 @@ function runCall(
   }, offsetMs);
   return {
     socket,
-    latenciesMs,
+    times,
     stop: () => {
       clearTimeout(starter);
       clearInterval(timer);
@@ -239,13 +255,24 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-interface PhaseResult {
-  frames: number;
-  expected: number;
+interface Spread {
   p50: number;
   p99: number;
   max: number;
+}
+
+interface PhaseResult {
+  frames: number;
+  expected: number;
+  uplink: Spread;
+  downlink: Spread;
+  roundTrip: Spread;
   cpuMs: number | null;
+}
+
+function spread(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN };
 }
 
 async function phase(
@@ -265,13 +292,13 @@ async function phase(
   const cpuAfter = cpuPids.length > 0 ? cpuMs(cpuPids) : null;
   for (const run of runs) run.stop();
   await sleep(200);
-  const all = runs.flatMap((run) => run.latenciesMs).sort((a, b) => a - b);
+  const all = (key: keyof FrameTimes) => runs.flatMap((run) => run.times[key]);
   return {
-    frames: all.length,
+    frames: all("roundTripMs").length,
     expected: Math.round((calls * seconds * 1000) / FRAME_MS),
-    p50: percentile(all, 50),
-    p99: percentile(all, 99),
-    max: all.at(-1) ?? Number.NaN,
+    uplink: spread(all("uplinkMs")),
+    downlink: spread(all("downlinkMs")),
+    roundTrip: spread(all("roundTripMs")),
     cpuMs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
   };
 }
@@ -321,18 +348,23 @@ async function main(): Promise<void> {
       pids,
     );
     console.log("");
-    console.log("path            frames (expected)   p50        p99        max");
+    console.log(
+      "path        frames (expected)   caller → bridge p50 / p99    bridge → caller p50 / p99    round trip p50 / p99",
+    );
+    const pair = (value: Spread) => `${ms(value.p50)} / ${ms(value.p99)}`.padEnd(29);
     for (const [name, r] of [
       ["direct", direct],
       ["via edge", viaEdge],
     ] as const) {
       console.log(
-        `${name.padEnd(15)} ${`${r.frames} (${r.expected})`.padEnd(19)} ${ms(r.p50).padEnd(10)} ${ms(r.p99).padEnd(10)} ${ms(r.max)}`,
+        `${name.padEnd(11)} ${`${r.frames} (${r.expected})`.padEnd(19)} ${pair(r.uplink)}${pair(r.downlink)}${pair(r.roundTrip)}`,
       );
     }
-    console.log(
-      `added by the edge: p50 ${ms(viaEdge.p50 - direct.p50)}, p99 ${ms(viaEdge.p99 - direct.p99)} (target ≤ 0.5 / ≤ 3 ms)`,
-    );
+    const added = (key: "uplink" | "downlink" | "roundTrip") =>
+      `p50 ${ms(viaEdge[key].p50 - direct[key].p50)}, p99 ${ms(viaEdge[key].p99 - direct[key].p99)}`;
+    console.log(`added by the edge per frame, caller → bridge: ${added("uplink")} (target ≤ 0.5 / ≤ 3 ms)`);
+    console.log(`added by the edge per frame, bridge → caller: ${added("downlink")} (target ≤ 0.5 / ≤ 3 ms)`);
+    console.log(`added to a round trip (the frame crosses the edge twice): ${added("roundTrip")}`);
     if (viaEdge.cpuMs !== null) {
       const perCallSecond = viaEdge.cpuMs / calls / seconds;
       console.log(

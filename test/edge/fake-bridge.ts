@@ -26,6 +26,12 @@ export interface FakeBridgeOptions {
   secret: string;
   /** Echo caller media back (default true). */
   echo?: boolean;
+  /**
+   * Benchmarks: stamp each echoed payload with when its frame arrived and when the echo left, as
+   * `process.hrtime` nanoseconds (CLOCK_MONOTONIC, one clock for every process on the machine), big-endian
+   * 64-bit at bytes 16 and 24 of the μ-law payload. The payload must be at least 32 bytes.
+   */
+  stampEcho?: boolean;
   host?: string;
 }
 
@@ -199,6 +205,7 @@ export async function startFakeBridge(options: FakeBridgeOptions): Promise<FakeB
       logOf(callSid).connections.push(connection);
       health.activeCalls++;
       ws.on("message", (data, isBinary) => {
+        const receivedNs = process.hrtime.bigint();
         const frame = isBinary ? `<binary ${Buffer.byteLength(data as Buffer)}>` : data.toString();
         connection.frames.push(frame);
         if (frame.startsWith(CONTROL_PREFIX) || isBinary) return;
@@ -220,7 +227,14 @@ export async function startFakeBridge(options: FakeBridgeOptions): Promise<FakeB
           );
         }
         if (echo && message.event === "media" && connection.streamSid && message.media?.payload) {
-          ws.send(buildMedia(connection.streamSid, message.media.payload));
+          let payload = message.media.payload;
+          if (options.stampEcho) {
+            const bytes = Buffer.from(payload, "base64");
+            bytes.writeBigUInt64BE(receivedNs, 16);
+            bytes.writeBigUInt64BE(process.hrtime.bigint(), 24);
+            payload = bytes.toString("base64");
+          }
+          ws.send(buildMedia(connection.streamSid, payload));
         }
       });
       ws.on("close", (code, reason) => {
