@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   "model_timeout",
   "model_stream_ended",
   "model_unavailable",
+  "model_input_stream",
   // calls and plumbing
   "bridge_unavailable",
   "bridge_disconnected",

@@ -1,0 +1,239 @@
+/**
+ * Signing of the input event stream, a lean drop-in for the SDK's own EventStreamPayloadHandler
+ * (@aws-sdk/eventstream-handler-node), passed through the client option `eventStreamPayloadHandlerProvider`.
+ * The bytes on the wire are the same: every encoded message from the payload (including the SDK's final
+ * empty end-of-input message) is wrapped in an envelope with the headers `:date` (timestamp, ms) then
+ * `:chunk-signature` (32 bytes), signed AWS4-HMAC-SHA256-PAYLOAD and chained from the request signature.
+ * Faster: node:crypto directly, the signing key derived once per day and credentials, the envelope written
+ * into one Buffer, the date strings formatted once per second, and no PassThrough after the signer.
+ */
+import { createHmac, hash } from "node:crypto";
+import { pipeline, Readable, Transform, type TransformCallback } from "node:stream";
+import { crc32 } from "node:zlib";
+import type { BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
+import { AppError } from "../../shared/errors.ts";
+
+type PayloadHandlerProvider = NonNullable<BedrockRuntimeClientConfig["eventStreamPayloadHandlerProvider"]>;
+type PayloadHandler = ReturnType<PayloadHandlerProvider>;
+type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+
+export interface EventSigningOptions {
+  /** Called synchronously with each signed envelope right after it is pushed (for benchmarks). */
+  onSigned?: (envelope: Uint8Array) => void;
+}
+
+/** The parts of the client's resolved config the SDK's message signer reads (see resolveAwsSdkSigV4Config). */
+interface SigningConfig {
+  credentials?: () => Promise<Credentials>;
+  region?: string | (() => Promise<string>);
+  signingRegion?: string;
+  signingName?: string;
+  defaultSigningName?: string;
+  serviceId?: string;
+  /** Mutated by the SDK's clock-skew correction, so read at every event as the SDK does. */
+  systemClockOffset?: number;
+}
+
+/** Where the stream is signed for: fixed per stream, like the SDK's message signer. */
+interface StreamScope {
+  region: string;
+  service: string;
+  credentials: Promise<Credentials>;
+  priorSignature: string;
+}
+
+const DATE_HEADER = Buffer.from([5, ...Buffer.from(":date"), 8]);
+const SIGNATURE_HEADER = Buffer.from([16, ...Buffer.from(":chunk-signature"), 6, 0, 32]);
+const PRELUDE_BYTES = 12;
+const DATE_HEADER_BYTES = DATE_HEADER.length + 8;
+const SIGNATURE_OFFSET = PRELUDE_BYTES + DATE_HEADER_BYTES + SIGNATURE_HEADER.length;
+const HEADERS_BYTES = DATE_HEADER_BYTES + SIGNATURE_HEADER.length + 32;
+const ENVELOPE_OVERHEAD_BYTES = PRELUDE_BYTES + HEADERS_BYTES + 4;
+const TWO_POW_32 = 2 ** 32;
+const SIGNATURE_IN_AUTHORIZATION = /Signature=([\w]+)$/;
+
+export function eventSigningProvider(options: EventSigningOptions = {}): PayloadHandlerProvider {
+  return (config: SigningConfig) => new EventSigningHandler(config, options);
+}
+
+class EventSigningHandler implements PayloadHandler {
+  readonly #config: SigningConfig;
+  readonly #options: EventSigningOptions;
+  #cachedKey: { id: string; key: Buffer } | undefined;
+
+  constructor(config: SigningConfig, options: EventSigningOptions) {
+    this.#config = config;
+    this.#options = options;
+  }
+
+  handle: PayloadHandler["handle"] = async (next, args, context = {}) => {
+    const request = args.request;
+    if (!isStreamingRequest(request) || !(request.body instanceof Readable)) {
+      throw new AppError("model_input_stream", "the event stream payload must be a Readable stream");
+    }
+    const payload = request.body;
+    const seed = request.headers.authorization?.match(SIGNATURE_IN_AUTHORIZATION)?.[1];
+    const querySignature = request.query?.["X-Amz-Signature"];
+    const staticSignature = "__staticSignature" in context && Boolean(context.__staticSignature);
+    const config = this.#config;
+    const region =
+      config.signingRegion || (typeof config.region === "function" ? await config.region() : config.region);
+    const service = config.signingName || config.defaultSigningName || config.serviceId;
+    if (!region || !service) throw new AppError("model_input_stream", "no signing region or service name");
+    const credentials = config.credentials
+      ? config.credentials()
+      : Promise.reject(new Error("no credentials provider in the client config"));
+    credentials.catch(() => {}); // reported by the first event, which waits for the same promise
+    const signer = new SigningTransform(this, this.#options, {
+      region,
+      service,
+      credentials,
+      priorSignature: staticSignature
+        ? ""
+        : (seed ?? (typeof querySignature === "string" ? querySignature : "")),
+    });
+    request.body = signer;
+    let settled = false;
+    const pipelineError = new Promise<never>((_resolve, reject) => {
+      pipeline(payload, signer, (error) => {
+        if (error && !settled) {
+          reject(
+            new AppError("model_input_stream", `input event stream: ${error.message}`, { cause: error }),
+          );
+        }
+      });
+    });
+    try {
+      return await Promise.race([next(args), pipelineError]);
+    } catch (error) {
+      signer.end();
+      throw error;
+    } finally {
+      settled = true;
+    }
+  };
+
+  /** The signing key for a day, region, service and credentials: derived once, then reused. */
+  signingKey(credentials: Credentials, shortDate: string, region: string, service: string): Buffer {
+    const { accessKeyId, secretAccessKey, sessionToken } = credentials;
+    const id = [shortDate, region, service, accessKeyId, secretAccessKey, sessionToken].join("\n");
+    if (this.#cachedKey?.id === id) return this.#cachedKey.key;
+    let key = hmac(`AWS4${secretAccessKey}`, shortDate);
+    for (const part of [region, service, "aws4_request"]) key = hmac(key, part);
+    this.#cachedKey = { id, key };
+    return key;
+  }
+
+  get systemClockOffsetMs(): number {
+    return this.#config.systemClockOffset ?? 0;
+  }
+}
+
+class SigningTransform extends Transform {
+  readonly #handler: EventSigningHandler;
+  readonly #onSigned: ((envelope: Uint8Array) => void) | undefined;
+  readonly #scope: StreamScope;
+  #credentials: Credentials | undefined;
+  #priorSignature: string;
+  #epochSecond = Number.NaN;
+  #shortDate = "";
+  #key: Buffer = Buffer.alloc(0);
+  /** "AWS4-HMAC-SHA256-PAYLOAD\n<amz date>\n<scope>\n", the start of every string to sign this second. */
+  #stringToSignPrefix = "";
+
+  constructor(handler: EventSigningHandler, options: EventSigningOptions, scope: StreamScope) {
+    super({ autoDestroy: true, readableObjectMode: true, writableObjectMode: true });
+    this.#handler = handler;
+    this.#onSigned = options.onSigned;
+    this.#scope = scope;
+    this.#priorSignature = scope.priorSignature;
+  }
+
+  override _transform(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const credentials = this.#credentials;
+    if (credentials) {
+      this.#signAndPush(credentials, chunk, callback);
+      return;
+    }
+    this.#scope.credentials.then((resolved) => {
+      if (!isValid(resolved)) {
+        callback(new Error("Resolved credential object is not valid"));
+        return;
+      }
+      this.#credentials = resolved;
+      this.#signAndPush(resolved, chunk, callback);
+    }, callback);
+  }
+
+  #signAndPush(credentials: Credentials, chunk: unknown, callback: TransformCallback): void {
+    if (!(chunk instanceof Uint8Array)) {
+      callback(new Error("the event stream payload yielded something other than bytes"));
+      return;
+    }
+    try {
+      const envelope = this.#sign(credentials, chunk);
+      this.push(envelope);
+      this.#onSigned?.(envelope);
+      callback();
+    } catch (error) {
+      callback(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  #sign(credentials: Credentials, body: Uint8Array): Buffer {
+    const nowMs = Math.trunc(Date.now() + this.#handler.systemClockOffsetMs);
+    const epochSecond = Math.floor(nowMs / 1000);
+    if (epochSecond !== this.#epochSecond) this.#newSecond(credentials, epochSecond);
+    const totalBytes = ENVELOPE_OVERHEAD_BYTES + body.byteLength;
+    const envelope = Buffer.allocUnsafe(totalBytes);
+    envelope.writeUInt32BE(totalBytes, 0);
+    envelope.writeUInt32BE(HEADERS_BYTES, 4);
+    envelope.writeUInt32BE(crc32(envelope.subarray(0, 8)), 8);
+    let offset = PRELUDE_BYTES + DATE_HEADER.copy(envelope, PRELUDE_BYTES);
+    offset = envelope.writeInt32BE(Math.floor(nowMs / TWO_POW_32), offset);
+    offset = envelope.writeUInt32BE(nowMs >>> 0, offset);
+    SIGNATURE_HEADER.copy(envelope, offset);
+    const dateHeaderHash = hash("sha256", envelope.subarray(PRELUDE_BYTES, offset), "hex");
+    const stringToSign = `${this.#stringToSignPrefix}${this.#priorSignature}\n${dateHeaderHash}\n${hash("sha256", body, "hex")}`;
+    const signature = createHmac("sha256", this.#key).update(stringToSign).digest();
+    signature.copy(envelope, SIGNATURE_OFFSET);
+    envelope.set(body, SIGNATURE_OFFSET + 32);
+    envelope.writeUInt32BE(crc32(envelope.subarray(0, totalBytes - 4)), totalBytes - 4);
+    this.#priorSignature = signature.toString("hex");
+    return envelope;
+  }
+
+  #newSecond(credentials: Credentials, epochSecond: number): void {
+    const amzDate = new Date(epochSecond * 1000)
+      .toISOString()
+      .replace(/\.\d{3}Z$/, "Z")
+      .replace(/[-:]/g, "");
+    const shortDate = amzDate.slice(0, 8);
+    const { region, service } = this.#scope;
+    if (shortDate !== this.#shortDate) {
+      this.#key = this.#handler.signingKey(credentials, shortDate, region, service);
+      this.#shortDate = shortDate;
+    }
+    this.#stringToSignPrefix = `AWS4-HMAC-SHA256-PAYLOAD\n${amzDate}\n${shortDate}/${region}/${service}/aws4_request\n`;
+    this.#epochSecond = epochSecond;
+  }
+}
+
+interface StreamingRequest {
+  body: unknown;
+  headers: { authorization?: string };
+  query?: Record<string, unknown>;
+}
+
+function isStreamingRequest(value: unknown): value is StreamingRequest {
+  return typeof value === "object" && value !== null && "body" in value && "headers" in value;
+}
+
+function hmac(key: string | Buffer, data: string): Buffer {
+  return createHmac("sha256", key).update(data).digest();
+}
+
+/** As the SDK's SignatureV4 checks resolved credentials. */
+function isValid(credentials: Credentials | undefined): credentials is Credentials {
+  return typeof credentials?.accessKeyId === "string" && typeof credentials.secretAccessKey === "string";
+}
