@@ -1,20 +1,16 @@
 /**
  * The bridge under benchmark, alone in its own process (so that its CPU and memory are its own): started
- * with the configuration the parent sends, a Bedrock client whose HTTP/2 handler notes when each signed
- * audioInput frame is handed to the stream, and a probe for the bridge-side figures. Talks to the parent
+ * with the configuration the parent sends, the product's Bedrock client with a hook of its event signer that
+ * notes when each signed audioInput frame is handed to the stream, and a probe for the bridge-side figures. Talks to the parent
  * over the IPC channel: "memory", "mark" (start of the measured window), "report", "stop".
  */
 import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
-import { Transform } from "node:stream";
-import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
-import { NodeHttp2Handler } from "@smithy/node-http-handler";
+import { writeHeapSnapshot } from "node:v8";
 import type { CallProbe } from "../../bridge/call.ts";
 import { parseBridgeConfig } from "../../bridge/config.ts";
 import { startBridge } from "../../bridge/main.ts";
+import { createNovaClient } from "../../bridge/nova/client.ts";
 import { Logger } from "../../shared/log.ts";
-
-type HttpRequest = Parameters<NodeHttp2Handler["handle"]>[0];
-type HandlerOptions = Parameters<NodeHttp2Handler["handle"]>[1];
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -90,41 +86,36 @@ class Measurements {
   }
 }
 
-/** Notes when each signed audioInput frame leaves for the HTTP/2 stream. */
-class TimedHttp2Handler extends NodeHttp2Handler {
-  readonly #measurements: Measurements;
-
-  constructor(measurements: Measurements, options: ConstructorParameters<typeof NodeHttp2Handler>[0]) {
-    super(options);
-    this.#measurements = measurements;
-  }
-
-  override handle(request: HttpRequest, options?: HandlerOptions) {
-    const measurements = this.#measurements;
-    const body: unknown = request.body;
-    if (body && typeof (body as NodeJS.ReadableStream).pipe === "function") {
-      const timed = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          const key = audioInputPromptName(chunk);
-          if (key !== null) measurements.audioInputSent(key);
-          done(null, chunk);
-        },
-      });
-      request.body = (body as NodeJS.ReadableStream).pipe(timed);
-    }
-    return super.handle(request, options);
-  }
+/**
+ * Memory once garbage is gone (the parent starts this process with --expose-gc): what is held, without the
+ * garbage that happens to be uncollected at the moment of reading. Only read after the CPU reading (a
+ * forced GC before the calls would change how V8 sizes the heap, and with it the GC work being measured).
+ */
+function memoryAfterFullGc(): NodeJS.MemoryUsage | null {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return null;
+  gc();
+  return process.memoryUsage();
 }
 
 async function main(): Promise<void> {
   const env = JSON.parse(process.env.BENCH_BRIDGE_ENV ?? "{}") as Record<string, string>;
   const config = parseBridgeConfig(env);
   const m = new Measurements();
-  const client = new BedrockRuntimeClient({
+  // The product's client (createNovaClient): our event signer, whose hook notes each signed audioInput as it
+  // is handed to the HTTP/2 stream. BENCH_EVENT_SIGNING=sdk signs with the SDK's own handler instead (a
+  // before/after comparison of CPU; the full uplink is then not timed).
+  const onSigned = (envelope: Uint8Array) => {
+    const key = audioInputPromptName(Buffer.from(envelope.buffer, envelope.byteOffset, envelope.length));
+    if (key !== null) m.audioInputSent(key);
+  };
+  const client = createNovaClient({
     region: config.region,
     endpoint: env.BENCH_SIM_URL ?? "",
     credentials: { accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret" },
-    requestHandler: new TimedHttp2Handler(m, { requestTimeout: 120_000, sessionTimeout: 120_000 }),
+    requestTimeoutMs: 120_000,
+    sessionTimeoutMs: 120_000,
+    eventSigning: env.BENCH_EVENT_SIGNING === "sdk" ? "sdk" : { onSigned },
   });
   const bridge = await startBridge(config, {
     client,
@@ -142,11 +133,18 @@ async function main(): Promise<void> {
       process.send?.({ kind: "marked" });
     } else if (message.kind === "report") {
       const cpu = process.cpuUsage(cpuStart);
+      const memory = process.memoryUsage();
+      const memoryAfterGc = memoryAfterFullGc();
+      // BENCH_HEAP_SNAPSHOT=dir: what the calls hold, for a heap viewer (taken after the CPU and memory readings).
+      if (process.env.BENCH_HEAP_SNAPSHOT && bridge.server.health().activeCalls > 0) {
+        writeHeapSnapshot(`${process.env.BENCH_HEAP_SNAPSHOT}/bridge-${Date.now()}.heapsnapshot`);
+      }
       process.send?.({
         kind: "report",
         cpuMicros: cpu.user + cpu.system,
         wallMs: now() - wallStart,
-        memory: process.memoryUsage(),
+        memory,
+        memoryAfterGc,
         samples: m.samples,
         underruns: m.underruns,
         callsEnded: m.callsEnded,

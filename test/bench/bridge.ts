@@ -1,5 +1,6 @@
 /**
- * `npm run bench:bridge [-- --calls 100 --seconds 30 --input-rate 8000 --output-rate 8000 --audio-input-ms 20 --lead-ms 100]`
+ * `npm run bench:bridge [-- --calls 100 --seconds 30 --input-rate 8000 --output-rate 8000 --audio-input-ms 20
+ *   --idle-audio-input-ms 40 --lead-ms 100 --send-ms 40 --event-signing ours|sdk]`
  *
  * N concurrent calls straight into one bridge (the edge left out) against the Nova Sonic simulator. The
  * bridge runs in a child process so that its CPU and memory are its own; the phones (Twilio stand-ins
@@ -26,6 +27,10 @@ const { values } = parseArgs({
     "output-rate": { type: "string", default: "8000" },
     "audio-input-ms": { type: "string", default: "20" },
     "lead-ms": { type: "string", default: "100" },
+    "idle-audio-input-ms": { type: "string", default: "40" },
+    "send-ms": { type: "string", default: "40" },
+    /** "ours" (bridge/nova/event-signing.ts, the product's) or "sdk" (the SDK's own handler, to compare). */
+    "event-signing": { type: "string", default: "ours" },
   },
 });
 const CALLS = Number(values.calls);
@@ -38,6 +43,7 @@ interface Report {
   cpuMicros: number;
   wallMs: number;
   memory: NodeJS.MemoryUsage;
+  memoryAfterGc: NodeJS.MemoryUsage | null;
   samples: Samples;
   underruns: number;
   callsEnded: number;
@@ -101,15 +107,20 @@ async function main(): Promise<void> {
     NOVA_OUTPUT_SAMPLE_RATE_HZ: values["output-rate"],
     NOVA_AUDIO_INPUT_MS: values["audio-input-ms"],
     PLAYBACK_LEAD_MS: values["lead-ms"],
+    NOVA_IDLE_AUDIO_INPUT_MS: values["idle-audio-input-ms"],
+    PLAYBACK_SEND_MS: values["send-ms"],
     LOG_LEVEL: "warn",
     BENCH_SIM_URL: simulator.url,
+    BENCH_EVENT_SIGNING: values["event-signing"],
   };
   const child = fork(new URL("./bridge-child.ts", import.meta.url), {
     env: { ...process.env, BENCH_BRIDGE_ENV: JSON.stringify(env) },
     execPath: process.execPath,
-    execArgv: process.env.BENCH_CPU_PROF
-      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-      : [],
+    execArgv: [
+      "--expose-gc",
+      ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []),
+      ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    ],
   });
   const { url } = await new Promise<{ url: string }>((resolve) =>
     child.once("message", (message: { kind: string; url: string }) => resolve(message)),
@@ -143,7 +154,7 @@ async function main(): Promise<void> {
   const turns = phones.reduce((sum, phone) => sum + phone.controlsOf("turn").length, 0);
   const errors = phones.reduce((sum, phone) => sum + phone.controlsOf("error").length, 0);
   console.log(
-    `bridge bench: ${report.activeCalls} concurrent calls, ${(report.wallMs / 1000).toFixed(1)} s measured, model rates in ${values["input-rate"]} / out ${values["output-rate"]} Hz, ${values["audio-input-ms"]} ms per audioInput, lead ${values["lead-ms"]} ms, ${process.version}`,
+    `bridge bench: ${report.activeCalls} concurrent calls, ${(report.wallMs / 1000).toFixed(1)} s measured, model rates in ${values["input-rate"]} / out ${values["output-rate"]} Hz, ${values["audio-input-ms"]} ms per audioInput (${values["idle-audio-input-ms"]} ms idle), lead ${values["lead-ms"]} ms, ${values["send-ms"]} ms per media message, event signing: ${values["event-signing"]}, ${process.version}`,
   );
   console.log(line("uplink: frame in → signed audioInput out", s.uplinkMs));
   console.log(line("  of which: frame in → audioInput queued", s.uplinkQueueMs));
@@ -162,6 +173,16 @@ async function main(): Promise<void> {
       baseline.heapUsed + baseline.external,
     )} MB (bridge RSS ${mb(report.memory.rss)} MB with calls, ${mb(baseline.rss)} MB idle)`,
   );
+  const live = report.memoryAfterGc;
+  const liveIdle = ended.memoryAfterGc; // every call ended; what stays (caches, pools) is not per call
+  if (live && liveIdle) {
+    console.log(
+      `memory per call after a full GC (what the calls hold, against after they ended): RSS ${perCall(live.rss, liveIdle.rss)} MB, JS heap+external ${perCall(
+        live.heapUsed + live.external,
+        liveIdle.heapUsed + liveIdle.external,
+      )} MB`,
+    );
+  }
   const d = report.loopDelayMs;
   console.log(
     `bridge event loop delay p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms, max ${d.max.toFixed(1)} ms; GC ${report.gc.count} pauses, ${report.gc.totalMs.toFixed(0)} ms total, max ${report.gc.maxMs.toFixed(1)} ms`,
