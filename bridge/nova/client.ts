@@ -3,10 +3,12 @@
  * the default credential chain, and AWS_ENDPOINT_URL_BEDROCK_RUNTIME (read by the SDK itself, e.g. to
  * reach the local simulator). Streams go over HTTP/2 with both idle timeouts set: `sessionTimeout` closes
  * an idle connection, `requestTimeout` ends a stream that has been silent that long in both directions.
- * Input events are signed by our own payload handler (event-signing.ts, same bytes as the SDK's, less CPU).
+ * Input events are serialized by our own marshaller (event-marshaller.ts) and signed by our own payload
+ * handler (event-signing.ts): the same bytes as the SDK's, less CPU.
  */
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 import { NodeHttp2Handler } from "@smithy/node-http-handler";
+import { eventMarshallerProvider } from "./event-marshaller.ts";
 import { type EventSigningOptions, eventSigningProvider } from "./event-signing.ts";
 
 export interface NovaClientOptions {
@@ -21,6 +23,8 @@ export interface NovaClientOptions {
   requestHandler?: BedrockRuntimeClientConfig["requestHandler"];
   /** Hooks of our event signer, or "sdk" to sign with the SDK's own handler (for comparisons). */
   eventSigning?: EventSigningOptions | "sdk";
+  /** "sdk" to encode input events with the SDK's own marshaller (for comparisons). Default: ours. */
+  eventSerde?: "ours" | "sdk";
 }
 
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000;
@@ -34,6 +38,7 @@ export function createNovaClient(options: NovaClientOptions = {}): BedrockRuntim
     ...(eventSigning === "sdk"
       ? {}
       : { eventStreamPayloadHandlerProvider: eventSigningProvider(eventSigning) }),
+    ...(options.eventSerde === "sdk" ? {} : { eventStreamSerdeProvider: eventMarshallerProvider() }),
     requestHandler:
       options.requestHandler ??
       new NodeHttp2Handler({
