@@ -1,0 +1,151 @@
+/**
+ * `npx node test/bench/event-marshaller.ts [-- --events 20000 --rounds 3]`
+ *
+ * CPU per input event of the request body, from the input iterable to the bytes handed to the HTTP handler:
+ * the SDK's real serializer (client.send of InvokeModelWithBidirectionalStreamCommand) through the SDK's
+ * marshaller or ours (bridge/nova/event-marshaller.ts), then the SDK's signer or ours
+ * (bridge/nova/event-signing.ts), or no signer ("serialize only": a pass-through payload handler). The HTTP
+ * handler consumes the body in this process (no network). Events are Nova Sonic audioInputs of 432 base64
+ * characters. Prints µs per event (process CPU and wall, best round) and checks each group sent equal bytes.
+ */
+import { Readable } from "node:stream";
+import { parseArgs } from "node:util";
+import {
+  BedrockRuntimeClient,
+  type BedrockRuntimeClientConfig,
+  InvokeModelWithBidirectionalStreamCommand,
+  type InvokeModelWithBidirectionalStreamInput,
+} from "@aws-sdk/client-bedrock-runtime";
+import { eventMarshallerProvider } from "../../bridge/nova/event-marshaller.ts";
+import { eventSigningProvider } from "../../bridge/nova/event-signing.ts";
+import { audioInputEvent } from "../../shared/nova-events.ts";
+
+const { values } = parseArgs({
+  options: {
+    events: { type: "string", default: "20000" },
+    rounds: { type: "string", default: "3" },
+  },
+});
+const eventCount = Number(values.events);
+const roundCount = Number(values.rounds);
+
+type Input = InvokeModelWithBidirectionalStreamInput;
+type PayloadHandlerProvider = NonNullable<BedrockRuntimeClientConfig["eventStreamPayloadHandlerProvider"]>;
+
+interface Setup {
+  name: string;
+  group: "serialize only" | "serialize + sign";
+  serde: "sdk" | "ours";
+  signing: "sdk" | "ours" | "none";
+}
+
+const SETUPS: Setup[] = [
+  { name: "sdk marshaller", group: "serialize only", serde: "sdk", signing: "none" },
+  { name: "our marshaller", group: "serialize only", serde: "ours", signing: "none" },
+  { name: "sdk marshaller + sdk signer", group: "serialize + sign", serde: "sdk", signing: "sdk" },
+  { name: "sdk marshaller + our signer", group: "serialize + sign", serde: "sdk", signing: "ours" },
+  { name: "our marshaller + our signer", group: "serialize + sign", serde: "ours", signing: "ours" },
+];
+
+/** Hands the request body on unsigned. */
+const passThrough: PayloadHandlerProvider = () => ({ handle: (next, args) => next(args) });
+
+/** An HTTP handler that reads the whole request body in-process, then answers with an empty event stream. */
+function consumingHandler(sink: { bytes: number }) {
+  return {
+    metadata: { handlerProtocol: "h2" },
+    async handle(request: { body?: unknown }) {
+      let bytes = 0;
+      if (!(request.body instanceof Readable)) throw new Error("the request body is not a Readable");
+      for await (const chunk of request.body) bytes += (chunk as Uint8Array).byteLength;
+      sink.bytes = bytes;
+      const headers = { "content-type": "application/vnd.amazon.eventstream" };
+      return { response: { statusCode: 200, headers, body: Readable.from([]) } };
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+    destroy() {},
+  };
+}
+
+function clientFor(setup: Setup, sink: { bytes: number }): BedrockRuntimeClient {
+  const signing =
+    setup.signing === "none" ? passThrough : setup.signing === "ours" ? eventSigningProvider() : undefined;
+  return new BedrockRuntimeClient({
+    region: "us-east-1",
+    credentials: { accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret" },
+    requestHandler: consumingHandler(sink),
+    ...(setup.serde === "ours" ? { eventStreamSerdeProvider: eventMarshallerProvider() } : {}),
+    ...(signing ? { eventStreamPayloadHandlerProvider: signing } : {}),
+  });
+}
+
+function audioInputs(count: number): Input[] {
+  const encoder = new TextEncoder();
+  return Array.from({ length: count }, (_, index) => {
+    const pcm = Buffer.alloc(322, index % 251);
+    const json = JSON.stringify(audioInputEvent("prompt-1", "audio-1", pcm.toString("base64")));
+    return { chunk: { bytes: encoder.encode(json) } };
+  });
+}
+
+async function* yieldAll(items: readonly Input[]): AsyncGenerator<Input> {
+  for (const item of items) yield item;
+}
+
+async function send(client: BedrockRuntimeClient, events: readonly Input[]): Promise<void> {
+  const response = await client.send(
+    new InvokeModelWithBidirectionalStreamCommand({
+      modelId: "amazon.nova-2-sonic-v1:0",
+      body: yieldAll(events),
+    }),
+  );
+  for await (const _ of response.body ?? []) {
+    // the answer is empty
+  }
+}
+
+async function measure(client: BedrockRuntimeClient, events: readonly Input[]) {
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = performance.now();
+  await send(client, events);
+  const wallMs = performance.now() - wallBefore;
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    cpuUsPerEvent: (cpu.user + cpu.system) / events.length,
+    wallUsPerEvent: (wallMs * 1000) / events.length,
+  };
+}
+
+const events = audioInputs(eventCount);
+const runs = SETUPS.map((setup) => {
+  const sink = { bytes: 0 };
+  return { setup, sink, client: clientFor(setup, sink), cpu: Infinity, wall: Infinity };
+});
+for (const run of runs) await send(run.client, events.slice(0, 3000)); // warm-up
+for (let round = 0; round < roundCount; round++) {
+  for (const run of runs) {
+    const result = await measure(run.client, events);
+    run.cpu = Math.min(run.cpu, result.cpuUsPerEvent);
+    run.wall = Math.min(run.wall, result.wallUsPerEvent);
+  }
+}
+console.log(
+  `${eventCount} audioInput events (${events[0]?.chunk?.bytes?.byteLength} bytes of event JSON), best of ${roundCount} rounds (node ${process.version})`,
+);
+for (const group of ["serialize only", "serialize + sign"] as const) {
+  const inGroup = runs.filter((run) => run.setup.group === group);
+  console.log(group);
+  for (const run of inGroup) {
+    console.log(
+      `  ${run.setup.name.padEnd(28)} ${run.cpu.toFixed(2)} µs/event CPU, ${run.wall.toFixed(2)} µs/event wall, ${run.sink.bytes} bytes sent`,
+    );
+  }
+  const [first, ...rest] = inGroup;
+  const last = inGroup.at(-1);
+  if (first && last) console.log(`  ${(first.cpu / last.cpu).toFixed(1)}x less CPU than ${first.setup.name}`);
+  if (rest.some((run) => run.sink.bytes !== first?.sink.bytes)) {
+    throw new Error(`${group}: the setups sent different amounts of bytes`);
+  }
+}
+for (const run of runs) run.client.destroy();
