@@ -127,6 +127,8 @@ export class Call implements CallEndpoint {
   readonly #sentAudio = new SentAudioLog();
   #speechEndAudioSentMs: number | null = null;
   #lastSpeechEndMs: number | null = null;
+  /** When the Twilio `clear` of a held reply went out (it is the barge-in's clear if one follows). */
+  #heldClearSentMs: number | null = null;
 
   constructor(options: CallOptions) {
     this.#o = options;
@@ -373,13 +375,16 @@ export class Call implements CallEndpoint {
     const playing = this.#playback.isPlaying(receivedMs);
     for (const change of this.#o.voice.push(pcm8k, receivedMs)) {
       this.#session?.voice(change);
-      if (change.kind === "onset") this.#bargeIn.speechOnset(change.atMs);
-      else if (change.kind === "confirmed") {
+      if (change.kind === "onset") {
+        this.#bargeIn.speechOnset(change.atMs);
+        if (playing) this.#holdReply();
+      } else if (change.kind === "confirmed") {
         this.#applyBargeIn(this.#bargeIn.speechConfirmed(change.atMs, playing));
       } else {
         this.#bargeIn.speechOffset();
         this.#lastSpeechEndMs = change.atMs;
         this.#speechEndAudioSentMs = this.#sentAudio.sentAtFor(change.atMs);
+        this.#resumeReply();
       }
     }
     // Audio someone waits on (the caller speaks, or the model has yet to answer) goes at once, with whatever
@@ -396,6 +401,26 @@ export class Call implements CallEndpoint {
     this.#applyBargeIn(this.#bargeIn.advance(receivedMs, playing));
   }
 
+  /**
+   * The caller starts speaking over a reply (local VAD onset): the reply stops at once (Twilio `clear`) but is
+   * not given up yet. Confirmed speech or the model's signal makes it a barge-in (#applyBargeIn); speech that
+   * ends before that (a back-channel, a cough) lets the reply carry on from where the caller stopped hearing.
+   */
+  #holdReply(): void {
+    if (!this.#o.config.bargeIn.vadEnabled || this.#playback.held) return;
+    const { clear } = this.#playback.hold(this.#now());
+    if (clear) this.#heldClearSentMs = this.#playout.clear();
+    this.#log.info("reply held: the caller speaks over it", { cleared: clear });
+  }
+
+  #resumeReply(): void {
+    if (!this.#playback.held) return;
+    this.#playback.resume();
+    this.#heldClearSentMs = null;
+    this.#log.info("reply resumed: the caller's speech was no barge-in");
+    this.#pump();
+  }
+
   /** Cuts whatever is playing: the replies' turns are aborted, Twilio is cleared, the heard part recorded. */
   #applyBargeIn(decision: BargeInDecision): void {
     if (!decision.cut) return;
@@ -403,7 +428,8 @@ export class Call implements CallEndpoint {
     const { reports, clear } = this.#playback.interrupt(nowMs);
     if (reports.length === 0) return;
     this.#bargeIn.reset();
-    const clearSentMs = clear ? (this.#playout.clear() ?? undefined) : undefined;
+    const clearSentMs = (clear ? this.#playout.clear() : this.#heldClearSentMs) ?? undefined;
+    this.#heldClearSentMs = null;
     for (const report of reports) {
       const turn = this.#turns.get(report.turnIndex);
       if (!turn) continue;

@@ -115,6 +115,69 @@ describe("Playback pacing", () => {
     expect(playback.nextTickMs()).toBe(20); // capped to one frame: the lead holds two
   });
 
+  it("holds a reply while the caller speaks over it, then carries on from where the caller stopped", () => {
+    const playback = new Playback({ leadMs: 100, framesPerRelease: 2, markEveryFrames: 10 });
+    const twilio = new PlaybackBuffer();
+    const reply = audio(1000);
+    playback.startReply(4);
+    playback.addAudio(reply);
+    playback.endReply();
+    const played: number[] = [];
+    const echoed: string[] = [];
+    let report = null;
+    const play = (events: { played: { bytes: Uint8Array }[]; marks: string[] }) => {
+      for (const piece of events.played) played.push(...piece.bytes);
+      for (const name of events.marks) {
+        echoed.push(name);
+        const result = playback.onMark(name);
+        if (result.kind === "played-out") report = result.report;
+      }
+    };
+    const run = (fromMs: number, toMs: number) => {
+      for (let nowMs = fromMs; nowMs < toMs; nowMs += 5) {
+        play(twilio.advance(nowMs));
+        if ((playback.nextTickMs() ?? Number.POSITIVE_INFINITY) <= nowMs)
+          deliver(twilio, playback.tick(nowMs), nowMs);
+      }
+    };
+    deliver(twilio, playback.tick(0), 0);
+    run(5, 333);
+    // The caller starts talking at 333 ms: everything of ours at Twilio goes, the generation moves on.
+    play(twilio.advance(333));
+    const heardAtHold = played.length;
+    expect(playback.hold(333)).toEqual({ clear: true });
+    play(twilio.clear(333));
+    expect(playback.isPlaying(400)).toBe(true);
+    expect(playback.tick(400)).toEqual([]);
+    expect(playback.nextTickMs()).toBeNull();
+    expect(playback.hold(410)).toEqual({ clear: false }); // already held
+    // It was "mm-hm": the reply carries on from the last whole frame the caller heard.
+    playback.resume();
+    run(600, 2000);
+    const resumedAt = Math.floor(heardAtHold / 160) * 160;
+    expect(played.slice(0, heardAtHold)).toEqual([...reply.subarray(0, heardAtHold)]);
+    expect(played.slice(heardAtHold)).toEqual([...reply.subarray(resumedAt)]);
+    expect(echoed.filter((name) => name.startsWith("g0:")).length).toBeGreaterThan(0);
+    expect(echoed.at(-1)).toBe("g1:t4:f50");
+    expect(report).toMatchObject({ turnIndex: 4, replyMs: 1000, heardMs: 1000, interrupted: false });
+  });
+
+  it("reports what was heard before a hold when the speech turns out to be a barge-in", () => {
+    const playback = new Playback({ leadMs: 100 });
+    playback.startReply(2);
+    playback.addText("One two three four.");
+    playback.addAudio(audio(800));
+    playback.tick(0); // 100 ms at Twilio, playing from 0 ms
+    expect(playback.hold(70)).toEqual({ clear: true });
+    const { reports, clear } = playback.interrupt(500);
+    expect(clear).toBe(false); // Twilio was cleared by the hold
+    expect(reports).toEqual([
+      expect.objectContaining({ turnIndex: 2, heardMs: 70, heardText: "", interrupted: true }),
+    ]);
+    expect(playback.held).toBe(false);
+    expect(playback.hasReply()).toBe(false);
+  });
+
   it("sends a short last frame, then the final mark", () => {
     const playback = new Playback({ leadMs: 100 });
     playback.startReply(3);

@@ -59,8 +59,10 @@ interface Segment {
 
 interface Reply {
   turnIndex: number;
+  /** The reply's audio, kept until it has played out (a hold rewinds into it). */
   chunks: Uint8Array[];
-  /** Read offset into chunks[0]. */
+  /** Where the next frame is read: chunks[chunkIndex] at chunkOffset. */
+  chunkIndex: number;
   chunkOffset: number;
   queuedBytes: number;
   sentBytes: number;
@@ -85,6 +87,8 @@ export class Playback {
   #underruns = 0;
   /** The previous tick left audio it could have sent later (so a dry buffer now is our lateness). */
   #heldAudio = false;
+  /** The caller is speaking over the reply: nothing is released until resume() or interrupt(). */
+  #held = false;
 
   constructor(options: PlaybackOptions) {
     this.#leadMs = Math.max(FRAME_MS, options.leadMs);
@@ -107,6 +111,7 @@ export class Playback {
     this.#replies.push({
       turnIndex,
       chunks: [],
+      chunkIndex: 0,
       chunkOffset: 0,
       queuedBytes: 0,
       sentBytes: 0,
@@ -140,6 +145,7 @@ export class Playback {
 
   tick(nowMs: number): PlaybackOutput[] {
     const out: PlaybackOutput[] = [];
+    if (this.#held) return out;
     if (this.#heldAudio && this.#playEndMs < nowMs) this.#underruns++;
     this.#heldAudio = false;
     for (const reply of this.#replies) {
@@ -169,6 +175,7 @@ export class Playback {
 
   /** When `tick` has something to do next; null when waiting for audio (or idle). */
   nextTickMs(): number | null {
+    if (this.#held) return null;
     for (const reply of this.#replies) {
       if (reply.finalMarkFrames !== null) continue;
       const pending = reply.queuedBytes - reply.sentBytes;
@@ -206,29 +213,58 @@ export class Playback {
    * `clear` tells the shell whether Twilio may still hold audio (then it sends a Twilio `clear`).
    */
   interrupt(nowMs: number): { reports: PlayoutReport[]; clear: boolean } {
-    const clear = this.#replies.some((reply) => reply.sentBytes > 0);
-    const bufferedBytes = Math.max(0, this.#playEndMs - nowMs) * MULAW_BYTES_PER_MS;
-    const reports = this.#replies.map((reply) => {
-      // Audio still in Twilio's buffer at nowMs belongs to the replies whose frames finish after nowMs.
-      const unplayed = Math.min(
-        reply.sentBytes,
-        Math.max(0, reply.lastFramePlayEndMs - nowMs) * MULAW_BYTES_PER_MS,
-        bufferedBytes,
-      );
-      const heardBytes = Math.max(reply.confirmedBytes, Math.round(reply.sentBytes - unplayed));
-      return this.#report(reply, heardBytes, true);
-    });
+    // After a hold nothing of ours is left at Twilio (it was cleared then).
+    const clear = !this.#held && this.#replies.some((reply) => reply.sentBytes > 0);
+    const reports = this.#replies.map((reply) => this.#report(reply, this.#heardBytes(reply, nowMs), true));
     this.#replies = [];
+    this.#held = false;
     this.#heldAudio = false;
     this.#generation++;
     this.#playEndMs = Math.min(this.#playEndMs, nowMs);
     return { reports, clear };
   }
 
-  /** Whether the caller is hearing a reply now, by the pacing clock (for barge-in and the echo guard). */
+  /**
+   * The caller started speaking over the reply: stop it where the caller is now (by the pacing clock),
+   * without giving it up. What was sent and not yet heard is taken back (sending resumes at the last whole
+   * frame heard), the generation bumps (marks the `clear` echoes are stale), and nothing goes out until
+   * `resume()` (the speech was a back-channel) or `interrupt()` (it was a barge-in). `clear` tells the
+   * shell whether Twilio may hold audio of ours (then it sends a Twilio `clear`).
+   */
+  hold(nowMs: number): { clear: boolean } {
+    if (this.#held || this.#replies.length === 0) return { clear: false };
+    const clear = this.#replies.some((reply) => reply.sentBytes > 0);
+    for (const reply of this.#replies) {
+      const heardBytes = this.#heardBytes(reply, nowMs);
+      const heardAll = reply.ended && heardBytes >= reply.queuedBytes;
+      this.#rewind(
+        reply,
+        heardAll ? reply.queuedBytes : Math.floor(heardBytes / MULAW_FRAME_BYTES) * MULAW_FRAME_BYTES,
+      );
+      reply.confirmedBytes = Math.min(heardBytes, reply.queuedBytes); // heard, even if resent on resume
+      reply.lastFramePlayEndMs = Math.min(reply.lastFramePlayEndMs, nowMs);
+    }
+    this.#held = true;
+    this.#heldAudio = false;
+    this.#generation++;
+    this.#playEndMs = Math.min(this.#playEndMs, nowMs);
+    return { clear };
+  }
+
+  /** The caller's speech was no barge-in: the reply carries on where the caller stopped hearing it. */
+  resume(): void {
+    this.#held = false;
+  }
+
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** Whether the caller is hearing a reply now, by the pacing clock, or would be but for a hold. */
   isPlaying(nowMs: number): boolean {
     return (
       this.#playEndMs > nowMs ||
+      (this.#held && this.#replies.length > 0) ||
       this.#replies.some((reply) => reply.sentBytes > 0 && reply.sentBytes < reply.queuedBytes)
     );
   }
@@ -241,6 +277,18 @@ export class Playback {
   /** Milliseconds of audio sent and, by the pacing clock, not yet played. */
   bufferedMs(nowMs: number): number {
     return Math.max(0, this.#playEndMs - nowMs);
+  }
+
+  /** What the caller has heard of `reply` by `nowMs`: audio still in Twilio's buffer is not heard yet. */
+  #heardBytes(reply: Reply, nowMs: number): number {
+    const bufferedBytes = Math.max(0, this.#playEndMs - nowMs) * MULAW_BYTES_PER_MS;
+    // Audio still in Twilio's buffer at nowMs belongs to the replies whose frames finish after nowMs.
+    const unplayed = Math.min(
+      reply.sentBytes,
+      Math.max(0, reply.lastFramePlayEndMs - nowMs) * MULAW_BYTES_PER_MS,
+      bufferedBytes,
+    );
+    return Math.max(reply.confirmedBytes, Math.round(reply.sentBytes - unplayed));
   }
 
   #current(): Reply | undefined {
@@ -259,12 +307,12 @@ export class Playback {
 
   #takeFrame(reply: Reply): Uint8Array {
     const size = Math.min(MULAW_FRAME_BYTES, reply.queuedBytes - reply.sentBytes);
-    const head = reply.chunks[0]!;
+    const head = reply.chunks[reply.chunkIndex]!;
     if (head.length - reply.chunkOffset >= size) {
       const frame = head.subarray(reply.chunkOffset, reply.chunkOffset + size);
       reply.chunkOffset += size;
       if (reply.chunkOffset === head.length) {
-        reply.chunks.shift();
+        reply.chunkIndex++;
         reply.chunkOffset = 0;
       }
       return frame;
@@ -272,17 +320,32 @@ export class Playback {
     const frame = new Uint8Array(size);
     let filled = 0;
     while (filled < size) {
-      const chunk = reply.chunks[0]!;
+      const chunk = reply.chunks[reply.chunkIndex]!;
       const take = Math.min(size - filled, chunk.length - reply.chunkOffset);
       frame.set(chunk.subarray(reply.chunkOffset, reply.chunkOffset + take), filled);
       filled += take;
       reply.chunkOffset += take;
       if (reply.chunkOffset === chunk.length) {
-        reply.chunks.shift();
+        reply.chunkIndex++;
         reply.chunkOffset = 0;
       }
     }
     return frame;
+  }
+
+  /** Sending resumes at `bytes` into the reply (a frame boundary, or its end). */
+  #rewind(reply: Reply, bytes: number): void {
+    reply.sentBytes = bytes;
+    reply.sentFrames = Math.ceil(bytes / MULAW_FRAME_BYTES);
+    reply.finalMarkFrames = null;
+    let index = 0;
+    let offset = bytes;
+    while (index < reply.chunks.length && offset >= reply.chunks[index]!.length) {
+      offset -= reply.chunks[index]!.length;
+      index++;
+    }
+    reply.chunkIndex = index;
+    reply.chunkOffset = offset;
   }
 
   #markName(reply: Reply): string {

@@ -97,14 +97,29 @@ describe("barge-in by the local VAD (the model is slow to notice)", () => {
     await phone.hangUp();
   }, 30_000);
 
-  it("lets back-channels and the caller's own echo pass", async () => {
+  it("lets the caller's own echo pass without touching the reply", async () => {
+    const phone = await call(stack, { echo: { lossDb: 25, delayMs: 60 } });
+    await phone.waitFor(() => turn(phone, 0) !== undefined, 15_000, "the greeting to end");
+    expect(turn(phone, 0)).toMatchObject({ interrupted: false, heardText: REPLY_TEXTS.greeting });
+    expect(phone.clears).toEqual([]);
+    await phone.hangUp();
+  }, 30_000);
+
+  it("holds the reply for a back-channel, then carries on where the caller stopped hearing it", async () => {
     const phone = await call(stack, { echo: { lossDb: 25, delayMs: 60 } });
     await phone.waitFor(() => phone.heardMs >= 500, 15_000, "the greeting to play");
     await phone.say(loadAudioFixture("mm-hm", "backchannel").mulaw);
     await phone.say(loadAudioFixture("uh-huh", "backchannel").mulaw);
     await phone.waitFor(() => turn(phone, 0) !== undefined, 15_000, "the greeting to end");
-    expect(turn(phone, 0)).toMatchObject({ interrupted: false, heardText: REPLY_TEXTS.greeting });
-    expect(phone.clears).toEqual([]);
+    const greeting = turn(phone, 0)!;
+    expect(greeting).toMatchObject({ interrupted: false, heardText: REPLY_TEXTS.greeting });
+    expect(greeting.heardMs).toBe(greeting.replyMs);
+    // Each back-channel stopped the reply at once (a clear) and did not cut it: the caller heard all of it,
+    // a little of it twice (sending resumes at the last whole 20 ms frame heard).
+    expect(phone.clears.length).toBeGreaterThanOrEqual(1);
+    expect(phone.clears.length).toBeLessThanOrEqual(2);
+    expect(phone.heardMs).toBeGreaterThanOrEqual(greeting.replyMs);
+    expect(phone.heardMs).toBeLessThanOrEqual(greeting.replyMs + 20 * phone.clears.length);
     await phone.hangUp();
   }, 30_000);
 });

@@ -46,16 +46,18 @@ describe("barge-in and failover", () => {
     expect(cut?.heardText.length).toBeLessThan(cut?.assistantText.length ?? 0);
   }, 60_000);
 
-  it("does not cut the reply for a short back-channel", async () => {
+  it("holds the reply for a short back-channel and does not cut it", async () => {
     const result = await call([
       { kind: "waitForReply" },
       { kind: "say", utterance: library.utterance("order-status") },
       { kind: "bargeIn", utterance: library.utterance("mm-hm"), afterHeardMs: 500 },
       { kind: "waitForReply", quietMs: 800 },
     ]);
-    expect(result.clears).toEqual([]);
+    // The reply stopped while the caller said "mm-hm" (at most one clear) and then carried on: not cut.
+    expect(result.clears.length).toBeLessThanOrEqual(1);
     const view = await fetchCallRecord(stack.edgeUrl, stack.adminToken, result.identity.callSid);
     expect(view.turns.some((turn) => turn.interrupted)).toBe(false);
+    for (const turn of view.turns) expect(turn.heardText).toBe(turn.assistantText);
   }, 60_000);
 
   it("carries on with another bridge when its bridge dies mid-call", async () => {
