@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PlaybackBuffer } from "../test/phone/playback-buffer.ts";
-import { heardText, Playback, type PlaybackOutput } from "./playback.ts";
+import { Playback, type PlaybackOutput } from "./playback.ts";
 
 /** μ-law bytes whose values count up, so that order and completeness can be checked. */
 function audio(ms: number, start = 0): Uint8Array {
@@ -291,19 +291,5 @@ describe("Playback interruption", () => {
     // Marks confirm 200 ms even though the clock says only 120 ms had played by 120 ms.
     playback.onMark("g0:t0:f10");
     expect(playback.interrupt(120).reports[0]?.heardMs).toBe(200);
-  });
-});
-
-describe("heardText", () => {
-  const segments = [
-    { text: "One two three four.", startByte: 0 },
-    { text: "Five six.", startByte: 800 },
-  ];
-  it("apportions words of the segment being played", () => {
-    expect(heardText(segments, 1600, 0)).toBe("");
-    expect(heardText(segments, 1600, 400)).toBe("One two");
-    expect(heardText(segments, 1600, 800)).toBe("One two three four.");
-    expect(heardText(segments, 1600, 1300)).toBe("One two three four. Five");
-    expect(heardText(segments, 1600, 1600)).toBe("One two three four. Five six.");
   });
 });

@@ -18,6 +18,7 @@
  * segments fully played plus the words of a partly played segment in proportion.
  */
 import { FRAME_MS, MULAW_BYTES_PER_MS, MULAW_FRAME_BYTES } from "../shared/audio/mulaw.ts";
+import { heardText, type Segment } from "./heard-text.ts";
 
 export interface PlaybackOptions {
   leadMs: number;
@@ -51,11 +52,6 @@ export type MarkResult =
   | { kind: "stale" }
   | { kind: "progress"; turnIndex: number; confirmedMs: number }
   | { kind: "played-out"; report: PlayoutReport };
-
-interface Segment {
-  text: string;
-  startByte: number;
-}
 
 interface Reply {
   turnIndex: number;
@@ -363,28 +359,4 @@ export class Playback {
       interrupted,
     };
   }
-}
-
-/**
- * The text of the audio up to `heardBytes`: whole segments played to their end, and the leading words of a
- * segment cut in the middle, in proportion to how much of its audio played.
- */
-export function heardText(segments: readonly Segment[], totalBytes: number, heardBytes: number): string {
-  const parts: string[] = [];
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i]!;
-    const endByte = segments[i + 1]?.startByte ?? totalBytes;
-    if (heardBytes <= segment.startByte) break;
-    const text = segment.text.trim();
-    if (heardBytes >= endByte) {
-      parts.push(text);
-      continue;
-    }
-    const words = text.split(/\s+/).filter((word) => word !== "");
-    const fraction = (heardBytes - segment.startByte) / Math.max(1, endByte - segment.startByte);
-    const count = Math.floor(words.length * fraction);
-    if (count > 0) parts.push(words.slice(0, count).join(" "));
-    break;
-  }
-  return parts.join(" ");
 }
