@@ -143,7 +143,7 @@ export function encodeMessage(message: Message, codec: EventStreamCodec): Uint8A
   for (const name in headers) {
     if (!Object.hasOwn(headers, name)) continue;
     const header = headers[name];
-    if (header?.type !== "string") return codec.encode(message);
+    if (header?.type !== "string" || typeof header.value !== "string") return codec.encode(message);
     const nameBytes = Buffer.byteLength(name);
     const valueBytes = Buffer.byteLength(header.value);
     if (nameBytes > MAX_HEADER_NAME_BYTES || valueBytes > MAX_HEADER_VALUE_BYTES) {
