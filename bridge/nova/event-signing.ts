@@ -106,7 +106,8 @@ class EventSigningHandler implements PayloadHandler {
     try {
       return await Promise.race([next(args), pipelineError]);
     } catch (error) {
-      signer.end();
+      // The request failed: the input stream goes too (the pipeline closes the session's input iterator).
+      signer.destroy();
       throw error;
     } finally {
       settled = true;

@@ -103,8 +103,8 @@ async function main(): Promise<void> {
   const config = parseBridgeConfig(env);
   const m = new Measurements();
   // The product's client (createNovaClient): our event signer, whose hook notes each signed audioInput as it
-  // is handed to the HTTP/2 stream. BENCH_EVENT_SIGNING=sdk signs with the SDK's own handler instead (a
-  // before/after comparison of CPU; the full uplink is then not timed).
+  // is handed to the HTTP/2 stream. BENCH_EVENT_SIGNING=sdk encodes and signs input events with the SDK's
+  // own marshaller and handler instead (a before/after comparison of CPU; the full uplink is then not timed).
   const onSigned = (envelope: Uint8Array) => {
     const key = audioInputPromptName(Buffer.from(envelope.buffer, envelope.byteOffset, envelope.length));
     if (key !== null) m.audioInputSent(key);
@@ -116,6 +116,7 @@ async function main(): Promise<void> {
     requestTimeoutMs: 120_000,
     sessionTimeoutMs: 120_000,
     eventSigning: env.BENCH_EVENT_SIGNING === "sdk" ? "sdk" : { onSigned },
+    eventSerde: env.BENCH_EVENT_SIGNING === "sdk" ? "sdk" : "ours",
   });
   const bridge = await startBridge(config, {
     client,

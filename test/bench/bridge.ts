@@ -29,7 +29,10 @@ const { values } = parseArgs({
     "lead-ms": { type: "string", default: "100" },
     "idle-audio-input-ms": { type: "string", default: "40" },
     "send-ms": { type: "string", default: "40" },
-    /** "ours" (bridge/nova/event-signing.ts, the product's) or "sdk" (the SDK's own handler, to compare). */
+    /**
+     * Input event encoding and signing: "ours" (bridge/nova/event-marshaller.ts and event-signing.ts, the
+     * product's) or "sdk" (the SDK's own marshaller and payload handler, to compare).
+     */
     "event-signing": { type: "string", default: "ours" },
   },
 });
