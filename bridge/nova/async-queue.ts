@@ -1,15 +1,23 @@
 /**
- * A single-consumer async queue: producers push without waiting, the consumer iterates. The consumer is
- * woken at once for each item (no batching delay). The queue can end normally or with an error, which
- * the consumer's iteration then throws after the items already queued.
+ * A single-consumer async queue: producers push without waiting, the consumer iterates. A consumer waiting
+ * for an item gets it straight from push() (no batching delay, no extra hop through a generator). The
+ * queue can end normally or with an error, which the consumer's iteration then throws after the items
+ * already queued.
  */
 export class AsyncQueue<T> implements AsyncIterable<T> {
   #items: T[] = [];
   #head = 0;
-  #wake: (() => void) | undefined;
+  #waiter: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
   #ended = false;
   #error: unknown;
   #iterating = false;
+  #returned = false;
+  readonly #onTake: (() => void) | undefined;
+
+  /** `onTake`: called as the consumer takes each item (e.g. to note when input started to flow). */
+  constructor(options: { onTake?: () => void } = {}) {
+    this.#onTake = options.onTake;
+  }
 
   get length(): number {
     return this.#items.length - this.#head;
@@ -22,8 +30,14 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   /** Adds an item; returns false (and drops it) once the queue has ended. */
   push(item: T): boolean {
     if (this.#ended) return false;
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      this.#onTake?.();
+      waiter.resolve({ done: false, value: item });
+      return true;
+    }
     this.#items.push(item);
-    this.#signal();
     return true;
   }
 
@@ -31,39 +45,51 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     if (this.#ended) return;
     this.#ended = true;
     this.#error = error;
-    this.#signal();
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    if (!waiter) return;
+    if (error !== undefined) waiter.reject(error);
+    else waiter.resolve({ done: true, value: undefined });
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+  [Symbol.asyncIterator](): AsyncIterator<T> {
     if (this.#iterating) throw new Error("AsyncQueue has a single consumer");
     this.#iterating = true;
-    while (true) {
-      if (this.#head < this.#items.length) {
-        const item = this.#items[this.#head++]!;
-        if (this.#head === this.#items.length) {
-          // Drained: let go of every consumed item (audio events are large) instead of keeping up to 1024.
-          this.#items = [];
-          this.#head = 0;
-        } else if (this.#head >= 1024) {
-          this.#items = this.#items.slice(this.#head);
-          this.#head = 0;
-        }
-        yield item;
-        continue;
-      }
-      if (this.#ended) {
-        if (this.#error !== undefined) throw this.#error;
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-    }
+    return {
+      next: () => this.#next(),
+      // The consumer stopped early (break, or an error of its own): nothing more will be taken.
+      return: () => {
+        this.#returned = true;
+        this.#items = [];
+        this.#head = 0;
+        return Promise.resolve({ done: true, value: undefined });
+      },
+    };
   }
 
-  #signal(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+  #next(): Promise<IteratorResult<T>> {
+    if (this.#returned) return Promise.resolve({ done: true, value: undefined });
+    if (this.#head < this.#items.length) {
+      const item = this.#items[this.#head++]!;
+      if (this.#head === this.#items.length) {
+        // Drained: let go of every consumed item (audio events are large) instead of keeping up to 1024.
+        this.#items = [];
+        this.#head = 0;
+      } else if (this.#head >= 1024) {
+        this.#items = this.#items.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#onTake?.();
+      return Promise.resolve({ done: false, value: item });
+    }
+    if (this.#ended) {
+      return this.#error !== undefined
+        ? Promise.reject(this.#error)
+        : Promise.resolve({ done: true, value: undefined });
+    }
+    if (this.#waiter) return Promise.reject(new Error("AsyncQueue: next() called while a next() is pending"));
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+    });
   }
 }

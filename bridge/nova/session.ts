@@ -104,7 +104,11 @@ export class NovaSession {
   readonly #options: NovaSessionOptions;
   readonly #log: Logger;
   readonly #now: () => number;
-  readonly #input = new AsyncQueue<InvokeModelWithBidirectionalStreamInput>();
+  readonly #input = new AsyncQueue<InvokeModelWithBidirectionalStreamInput>({
+    onTake: () => {
+      this.timestamps.firstInputTakenAtMs ??= this.#now();
+    },
+  });
   readonly #output = new AsyncQueue<NovaOutputEvent>();
   readonly #abort = new AbortController();
   #audioContentName: string | undefined;
@@ -269,7 +273,7 @@ export class NovaSession {
       }),
     );
     this.#textContent("SYSTEM", false, config.systemPrompt);
-    const body = this.#pulledInput();
+    const body = this.#input;
     const command = new InvokeModelWithBidirectionalStreamCommand({ modelId: config.modelId, body });
     // Innermost in the deserialize step, `next` is the HTTP handler: it settles when the response headers
     // arrive, long before send() settles (at the first output event).
@@ -306,14 +310,6 @@ export class NovaSession {
         () => this.#outputEnded(),
         (error: unknown) => this.#failed(error),
       );
-  }
-
-  async *#pulledInput(): AsyncIterable<InvokeModelWithBidirectionalStreamInput> {
-    for await (const item of this.#input) {
-      if (this.timestamps.firstInputTakenAtMs === undefined)
-        this.timestamps.firstInputTakenAtMs = this.#now();
-      yield item;
-    }
   }
 
   async #consume(body: AsyncIterable<{ chunk?: { bytes?: Uint8Array } }>): Promise<void> {
