@@ -66,6 +66,7 @@ export function simulatorControl(baseUrl: string): SimulatorControl {
     async sessions() {
       return (await call(baseUrl, "GET", "/_sim/sessions")) as SessionRecord[];
     },
+    /** Forgets the records of ended sessions (live ones, e.g. pooled, stay). */
     async clearSessions() {
       await call(baseUrl, "DELETE", "/_sim/sessions");
     },

@@ -3,7 +3,7 @@
  * (HTTP/1.1 or HTTP/2 on the same port):
  *   GET /_sim/health                 -> { ok, activeSessions, cpuMicros: { user, system }, rssBytes }
  *   GET|POST|DELETE /_sim/faults     -> pending faults | add one (FaultRequest JSON) | clear
- *   GET|DELETE /_sim/sessions        -> session records (timestamps per turn) | forget them
+ *   GET|DELETE /_sim/sessions        -> session records (timestamps per turn) | forget the ended ones
  *   GET /_sim/sessions/{id}          -> one session record
  */
 import { describeError } from "../../shared/errors.ts";
@@ -76,7 +76,7 @@ export async function handleControl(
   } else if (path === "/_sim/sessions") {
     if (method === "GET") json(res, 200, deps.sessions.list());
     else if (method === "DELETE") {
-      deps.sessions.clear();
+      deps.sessions.clearEnded();
       json(res, 200, { ok: true });
     } else json(res, 405, { error: `${method} not allowed` });
   } else if (path.startsWith("/_sim/sessions/") && method === "GET") {

@@ -118,7 +118,8 @@ export class SessionRegistry {
     return this.#records.find((record) => record.id === id);
   }
 
-  clear(): void {
-    this.#records = [];
+  /** Forgets the sessions that have ended; live ones (e.g. a warm pool's) keep their records. */
+  clearEnded(): void {
+    this.#records = this.#records.filter((record) => record.endedAtMs === undefined);
   }
 }
