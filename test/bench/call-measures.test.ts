@@ -187,6 +187,7 @@ describe("measuring a call", () => {
     expect(call.bargeIn?.onsetToSimInterruptMs).toBeCloseTo(101);
     expect(call.bargeIn).toMatchObject({ heardAfterOnsetMs: 108, interruptedBy: "model" });
     expect(call.bargeIn?.simInterruptToClearSentMs).toBeCloseTo(7);
+    expect(call.bargeIn?.onsetToClearSentMs).toBeCloseTo(108);
     expect(call.bargeIn?.clearTransitMs).toBeCloseTo(2);
     expect(call.underruns).toBe(1);
     expect(call.underrunGapsMs[0]).toBeCloseTo(60);

@@ -58,9 +58,11 @@ export interface BargeInMeasure {
   onsetMs: number;
   onsetToClearMs: number | null;
   heardAfterOnsetMs: number;
+  /** Onset → the bridge sent `clear` (it holds the reply at its VAD's onset, or cuts on the model's signal). */
+  onsetToClearSentMs: number | null;
   /** Onset → the simulator declared the interruption (transit + the model's own detection). */
   onsetToSimInterruptMs: number | null;
-  /** The simulator declared the interruption → the bridge sent `clear` (model event transit, bridge). */
+  /** The simulator declared the interruption → the bridge sent `clear` (negative: the reply was held first). */
   simInterruptToClearSentMs: number | null;
   /** The bridge sent `clear` → the phone received it. */
   clearTransitMs: number | null;
@@ -227,6 +229,7 @@ export function measureCall(outcome: CallOutcome, session: SessionRecord | null)
         onsetMs: phone.speechOnsetMs,
         onsetToClearMs: diff(phone.speechOnsetMs, clearMs),
         heardAfterOnsetMs: phone.bargeIn.heardAfterOnsetMs,
+        onsetToClearSentMs: diff(phone.speechOnsetMs, cut?.timings.clearSentMs),
         onsetToSimInterruptMs: diff(phone.speechOnsetMs, previous?.sim?.interruptedAtMs),
         simInterruptToClearSentMs: diff(previous?.sim?.interruptedAtMs, cut?.timings.clearSentMs),
         clearTransitMs: diff(cut?.timings.clearSentMs, clearMs),

@@ -39,6 +39,7 @@ function call(index: number, turns: ReplyTurnMeasure[], failures: string[], unde
       onsetMs: 0,
       onsetToClearMs: 120,
       heardAfterOnsetMs: 118,
+      onsetToClearSentMs: 60,
       onsetToSimInterruptMs: 110,
       simInterruptToClearSentMs: 5,
       clearTransitMs: 5,

@@ -22,7 +22,7 @@ export type FigureKey =
   | "greetingDownstream"
   | "bargeInClear"
   | "bargeInOnsetToSimInterrupt"
-  | "bargeInSimToClearSent"
+  | "bargeInClearSent"
   | "bargeInClearTransit"
   | "bargeInHeardAfterOnset"
   | "underrunsPerCall";
@@ -100,9 +100,9 @@ const ROWS: readonly RowSpec[] = [
     depth: 0,
     target: { text: "p95 ≤ 150", met: (s) => s.p95 <= 150 },
   },
-  { key: "bargeInOnsetToSimInterrupt", label: "onset → simulator interrupts (model)", depth: 1 },
-  { key: "bargeInSimToClearSent", label: "simulator interrupts → bridge sends clear", depth: 1 },
+  { key: "bargeInClearSent", label: "onset → bridge sends clear (VAD hold)", depth: 1 },
   { key: "bargeInClearTransit", label: "bridge sends clear → phone", depth: 1 },
+  { key: "bargeInOnsetToSimInterrupt", label: "onset → the model's own signal", depth: 1 },
   {
     key: "bargeInHeardAfterOnset",
     label: "barge-in: reply heard after onset",
@@ -170,7 +170,7 @@ export function computeFigures(calls: readonly CallMeasure[], turnsPerCall: numb
     if (bargeIn) {
       push(samples.bargeInClear, bargeIn.onsetToClearMs);
       push(samples.bargeInOnsetToSimInterrupt, bargeIn.onsetToSimInterruptMs);
-      push(samples.bargeInSimToClearSent, bargeIn.simInterruptToClearSentMs);
+      push(samples.bargeInClearSent, bargeIn.onsetToClearSentMs);
       push(samples.bargeInClearTransit, bargeIn.clearTransitMs);
       push(samples.bargeInHeardAfterOnset, bargeIn.heardAfterOnsetMs);
       const by = bargeIn.interruptedBy ?? "unknown";
