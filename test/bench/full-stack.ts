@@ -88,8 +88,18 @@ const SIM_ENV: Record<string, string> = {
 const BRIDGE_ENV: Record<string, string> = {
   NOVA_ENDPOINTING: "HIGH",
   MAX_CALLS: String(Math.max(100, CALLS + 10)),
-  // --profile-dir: the bridge writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
-  ...(values["profile-dir"] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values["profile-dir"]}` } : {}),
+  // --profile-dir: the bridge writes a V8 CPU profile there when it stops (open it in Chrome DevTools);
+  // BENCH_BRIDGE_NODE_OPTIONS adds Node options of its own (those NODE_OPTIONS allows, e.g. --max-semi-space-size=32).
+  ...(values["profile-dir"] || process.env.BENCH_BRIDGE_NODE_OPTIONS
+    ? {
+        NODE_OPTIONS: [
+          values["profile-dir"] ? `--cpu-prof --cpu-prof-dir=${values["profile-dir"]}` : "",
+          process.env.BENCH_BRIDGE_NODE_OPTIONS ?? "",
+        ]
+          .join(" ")
+          .trim(),
+      }
+    : {}),
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 

@@ -5,7 +5,7 @@
  * and the benchmarks.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -240,10 +240,31 @@ function pipeLines(name: string, child: ChildProcess, onOutput: (name: string, l
   }
 }
 
+/**
+ * Where the stack keeps its scratch state (the edge's Durable Object SQLite files, wrangler's config),
+ * deleted when it stops: memory (/dev/shm) when the machine has it. Here one workerd process runs every
+ * call's Durable Object on one thread, so a commit that waits for a disk holds up every call's media
+ * (measured: p99 of the system-added latency at 100 calls 35-48 ms on disk, 19 ms in memory); on
+ * Cloudflare each object's storage is its own and never stalls the others.
+ */
+function scratchRoot(): string {
+  try {
+    accessSync("/dev/shm", constants.W_OK);
+    const { bavail, bsize } = statfsSync("/dev/shm");
+    if (bavail * bsize >= SCRATCH_MIN_FREE_BYTES) return "/dev/shm";
+  } catch {
+    // No /dev/shm here (or not ours to write): the system's temporary directory.
+  }
+  return tmpdir();
+}
+
+/** Memory the scratch directory must have free to be used (ample for a 100-call benchmark). */
+const SCRATCH_MIN_FREE_BYTES = 256 * 1024 * 1024;
+
 export async function startLocalStack(options: StackOptions): Promise<RunningStack> {
   const onOutput = options.onOutput ?? (() => {});
   const processes = new Map<string, ChildProcess>();
-  const workDir = mkdtempSync(join(tmpdir(), "nova-phone-stack-"));
+  const workDir = mkdtempSync(join(scratchRoot(), "nova-phone-stack-"));
   const nodeBin = process.execPath;
   const launch = (
     name: string,
