@@ -35,7 +35,7 @@ describe("parseBridgeConfig", () => {
     expect(config.model.idleAudioInputMs).toBe(40);
     expect(config.playbackLeadMs).toBe(100);
     expect(config.playbackSendMs).toBe(40);
-    expect(config.bargeIn).toEqual({ vadEnabled: true, minSpeechMs: 400 });
+    expect(config.bargeIn).toEqual({ vadEnabled: true, minSpeechMs: 500 });
     expect(config.logLevel).toBe("info");
   });
 

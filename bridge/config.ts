@@ -140,7 +140,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     defaultValue: "40",
   },
   { name: "BARGE_IN_VAD", meaning: "cut replies on local VAD (on|off)", defaultValue: "on" },
-  { name: "BARGE_IN_MIN_SPEECH_MS", meaning: "active speech before a VAD barge-in", defaultValue: "400" },
+  { name: "BARGE_IN_MIN_SPEECH_MS", meaning: "active speech before a VAD barge-in", defaultValue: "500" },
   { name: "LOG_LEVEL", meaning: "debug|info|warn|error", defaultValue: "info" },
   ...FAST_PATH_VARIABLES,
   ...SESSION_VARIABLES,
@@ -262,7 +262,7 @@ export function parseBridgeConfig(
     playbackSendMs,
     bargeIn: {
       vadEnabled: flag(env, "BARGE_IN_VAD", true, problems),
-      minSpeechMs: integer(env, "BARGE_IN_MIN_SPEECH_MS", 400, 20, 2000, problems),
+      minSpeechMs: integer(env, "BARGE_IN_MIN_SPEECH_MS", 500, 20, 2000, problems),
     },
     logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, "info", problems),
     fastPaths: parseFastPathConfig(env, problems),
