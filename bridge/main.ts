@@ -11,6 +11,7 @@ import type { CallProbe } from "./call.ts";
 import type { CustomTool } from "./call-actions.ts";
 import { novaCallFactory } from "./call-factory.ts";
 import { type BridgeConfig, parseBridgeConfig } from "./config.ts";
+import { EventLoopWatch } from "./event-loop-watch.ts";
 import type { FastPathMetrics } from "./fast-path-metrics.ts";
 import { createFastPaths, type FastPaths } from "./fast-paths.ts";
 import type { NovaModelSession } from "./model-session.ts";
@@ -68,6 +69,7 @@ export async function startBridge(
   });
   const { pool, metrics } = fastPaths;
   const sessionStats = new SessionStats();
+  const eventLoop = new EventLoopWatch({ logger });
   const server = new BridgeServer<NovaModelSession>({
     secret: config.secret,
     bridgeId: config.bridgeId,
@@ -88,11 +90,13 @@ export async function startBridge(
     metrics: () => ({
       ...fastPaths.snapshot(),
       modelSessions: sessionStats.snapshot(),
+      eventLoop: eventLoop.snapshot(),
     }),
     ...(options.prewarmTtlMs !== undefined ? { prewarmTtlMs: options.prewarmTtlMs } : {}),
   });
   const { port, host } = await server.listen(config.port, config.host);
   fastPaths.start();
+  eventLoop.start();
   const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   return {
     port,
@@ -103,6 +107,7 @@ export async function startBridge(
     fastPaths,
     sessionStats,
     async close() {
+      eventLoop.stop();
       await server.close();
       await fastPaths.close();
       if (!options.client) client.destroy();
@@ -110,6 +115,7 @@ export async function startBridge(
     async drain(timeoutMs = config.fastPaths.drainMs) {
       await fastPaths.close();
       const outcome = await server.drain(timeoutMs);
+      eventLoop.stop();
       if (!options.client) client.destroy();
       return outcome;
     },

@@ -169,7 +169,11 @@ describe("after the faults", () => {
     await phone.waitFor(() => stack.bridge.server.health().activeCalls === 0, 2000, "the call to end");
     const metrics = (await (await fetch(`${stack.bridge.url}/metrics`)).json()) as {
       modelSessions: { failures: Record<string, number>; recoveries: number };
+      eventLoop: { lateMs: { checks: number; max: number | null }; stalls: { count: number } };
     };
+    // The event loop's own figures come along (checked every 10 ms while the bridge runs).
+    expect(metrics.eventLoop.lateMs.checks).toBeGreaterThan(10);
+    expect(metrics.eventLoop.lateMs.max).toBeGreaterThanOrEqual(0);
     expect(metrics.modelSessions.failures).toEqual({
       model_throttled: 8,
       model_stream_error: 4,
