@@ -17,6 +17,7 @@
 import { readFileSync } from "node:fs";
 import { AppError, describeError } from "../../shared/errors.ts";
 import { Logger, type LogLevel } from "../../shared/log.ts";
+import { EventLoopWatch } from "../event-loop-watch.ts";
 import { type SimulatorOptions, startNovaSimulator } from "./server.ts";
 
 export const DEFAULT_SIM_PORT = 8788;
@@ -77,10 +78,14 @@ async function main(): Promise<void> {
     { level: ["debug", "info", "warn", "error"].includes(level) ? level : "info" },
   );
   const simulator = await startNovaSimulator({ ...optionsFromEnv(process.env), logger });
+  // Its own stalls would show in the benchmarks as our latency (its timestamps are taken on its loop): logged.
+  const eventLoop = new EventLoopWatch({ logger: logger.child({ component: "nova-sim" }) });
+  eventLoop.start();
   console.log(`Nova Sonic simulator listening on ${simulator.url}`);
   console.log(`  export AWS_ENDPOINT_URL_BEDROCK_RUNTIME=${simulator.url}`);
   console.log(`  control: ${simulator.url}/_sim/sessions, /_sim/faults (HTTP/2)`);
   const stop = () => {
+    eventLoop.stop();
     simulator.close().then(() => process.exit(0));
   };
   process.once("SIGINT", stop);
