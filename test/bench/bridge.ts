@@ -121,7 +121,8 @@ async function main(): Promise<void> {
     execPath: process.execPath,
     execArgv: [
       "--expose-gc",
-      ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []),
+      // As the image runs it (bridge/Dockerfile); BENCH_NODE_FLAGS replaces these.
+      ...(process.env.BENCH_NODE_FLAGS ?? "--max-semi-space-size=16").split(" ").filter(Boolean),
       ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
     ],
   });

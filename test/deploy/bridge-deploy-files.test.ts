@@ -101,7 +101,7 @@ describe("the Dockerfile", () => {
     expect(text.match(/^FROM /gm)).toHaveLength(2);
     expect(runtime.user).not.toBeNull();
     expect(["root", "0"]).not.toContain(runtime.user);
-    expect(runtime.command).toEqual(["node", "--enable-source-maps", "main.mjs"]);
+    expect(runtime.command).toEqual(["node", "--enable-source-maps", "--max-semi-space-size=16", "main.mjs"]);
     expect(runtime.healthcheck.command).toEqual(["node", "healthcheck.mjs"]);
     expect(runtime.env.NODE_ENV).toBe("production");
   });

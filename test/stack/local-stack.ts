@@ -340,7 +340,7 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     const bridgeUrls: string[] = [];
     const bridges = options.bridgePorts.map((port, index) => {
       const name = `bridge-${index + 1}`;
-      const child = launch(name, nodeBin, ["bridge/main.ts"], {
+      const child = launch(name, nodeBin, ["--max-semi-space-size=16", "bridge/main.ts"], {
         ...novaEnv,
         BRIDGE_HOST: "127.0.0.1",
         BRIDGE_PORT: String(port),
