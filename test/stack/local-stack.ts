@@ -243,9 +243,10 @@ function pipeLines(name: string, child: ChildProcess, onOutput: (name: string, l
 /**
  * Where the stack keeps its scratch state (the edge's Durable Object SQLite files, wrangler's config),
  * deleted when it stops: memory (/dev/shm) when the machine has it. Here one workerd process runs every
- * call's Durable Object on one thread, so a commit that waits for a disk holds up every call's media
- * (measured: p99 of the system-added latency at 100 calls 35-48 ms on disk, 19 ms in memory); on
- * Cloudflare each object's storage is its own and never stalls the others.
+ * call's Durable Object on one thread, so a commit that waits for a disk can hold up every call's media;
+ * on Cloudflare each object's storage is its own and never stalls the others. (One 100-call run on each
+ * looked like a cure, p99 system-added 35-48 ms on disk against 19 ms in memory; later runs in memory
+ * gave 36-43 ms too, so the measured gain is unproven.)
  */
 function scratchRoot(): string {
   try {
