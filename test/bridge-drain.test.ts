@@ -6,7 +6,6 @@
  * exits 0.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NovaSimulator, startNovaSimulator } from "../bridge/simulator/server.ts";
@@ -19,6 +18,7 @@ import {
 } from "../shared/bridge-protocol.ts";
 import { Logger } from "../shared/log.ts";
 import { BridgePhone, bridgeToken, newCallSid } from "./bridge-phone.ts";
+import { tryUpgrade } from "./bridge-requests.ts";
 import { freePort } from "./stack/local-stack.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -41,36 +41,6 @@ afterAll(async () => {
   if (child && child.exitCode === null) child.kill("SIGKILL");
   await simulator?.close();
 });
-
-/** The HTTP status a WebSocket upgrade for a new call gets. */
-function upgradeStatus(baseUrl: string, callSid: string, token: string): Promise<number> {
-  const url = new URL(bridgeMediaPath(callSid), baseUrl);
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: url.hostname,
-      port: url.port,
-      path: url.pathname,
-      headers: {
-        connection: "Upgrade",
-        upgrade: "websocket",
-        "sec-websocket-version": "13",
-        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        authorization: `Bearer ${token}`,
-        [BRIDGE_PROTOCOL_HEADER]: String(BRIDGE_PROTOCOL_VERSION),
-      },
-    });
-    req.on("upgrade", (_response, socket) => {
-      socket.destroy();
-      resolve(101);
-    });
-    req.on("response", (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 describe("SIGTERM", () => {
   it("drains: no new calls, calls in progress finish or are handed over, exit 0", async () => {
@@ -124,7 +94,11 @@ describe("SIGTERM", () => {
     expect(health.status).toBe(503);
     expect(parseBridgeHealth(await health.text())).toMatchObject({ status: "draining", activeCalls: 2 });
     const newcomer = newCallSid();
-    expect(await upgradeStatus(baseUrl, newcomer, await bridgeToken(SECRET, newcomer))).toBe(503);
+    const refused = await tryUpgrade(baseUrl, bridgeMediaPath(newcomer), {
+      authorization: `Bearer ${await bridgeToken(SECRET, newcomer)}`,
+      [BRIDGE_PROTOCOL_HEADER]: String(BRIDGE_PROTOCOL_VERSION),
+    });
+    expect(refused.status).toBe(503);
 
     // One caller hangs up during the drain; the other is still talking when it is over.
     expect(await leaving.hangUp()).toBe(1000);

@@ -5,14 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPLY_TEXTS } from "../bridge/simulator/replies.ts";
-import {
-  BRIDGE_PROTOCOL_HEADER,
-  BRIDGE_PROTOCOL_VERSION,
-  BridgeCloseCode,
-  bridgePrewarmPath,
-  buildResume,
-} from "../shared/bridge-protocol.ts";
-import { BridgePhone, bridgeToken, newCallSid } from "./bridge-phone.ts";
+import { BridgeCloseCode, buildResume } from "../shared/bridge-protocol.ts";
+import { BridgePhone, newCallSid } from "./bridge-phone.ts";
+import { postPrewarm } from "./bridge-requests.ts";
 import { type BridgeStack, startBridgeStack, TEST_SECRET } from "./bridge-stack.ts";
 import { loadAudioFixture } from "./fixtures/fixtures.ts";
 
@@ -88,14 +83,9 @@ describe("call features", () => {
 
   it("adopts a pre-warmed session", async () => {
     const callSid = newCallSid();
-    const response = await fetch(`${stack.bridge.url}${bridgePrewarmPath(callSid)}`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${await bridgeToken(TEST_SECRET, callSid)}`,
-        [BRIDGE_PROTOCOL_HEADER]: String(BRIDGE_PROTOCOL_VERSION),
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({ callSid, voiceId: "tiffany" }),
+    const response = await postPrewarm(stack.bridge.url, TEST_SECRET, callSid, {
+      callSid,
+      voiceId: "tiffany",
     });
     expect(response.status).toBe(202);
     expect(stack.bridge.server.stats().prewarmed).toBe(1);

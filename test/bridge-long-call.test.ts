@@ -7,12 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPLY_TEXTS } from "../bridge/simulator/replies.ts";
-import {
-  BRIDGE_PROTOCOL_HEADER,
-  BRIDGE_PROTOCOL_VERSION,
-  bridgePrewarmPath,
-} from "../shared/bridge-protocol.ts";
-import { BridgePhone, bridgeToken, newCallSid } from "./bridge-phone.ts";
+import { BridgePhone, newCallSid } from "./bridge-phone.ts";
+import { postPrewarm } from "./bridge-requests.ts";
 import { type BridgeStack, startBridgeStack, TEST_SECRET } from "./bridge-stack.ts";
 import { loadAudioFixture } from "./fixtures/fixtures.ts";
 
@@ -112,14 +108,9 @@ describe("a call longer than the session limit", () => {
   it("keeps the voice a pre-warm chose in every later session", async () => {
     const before = stack.simulator.sessions.list().length;
     const callSid = newCallSid();
-    const response = await fetch(`${stack.bridge.url}${bridgePrewarmPath(callSid)}`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${await bridgeToken(TEST_SECRET, callSid)}`,
-        [BRIDGE_PROTOCOL_HEADER]: String(BRIDGE_PROTOCOL_VERSION),
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({ callSid, voiceId: "tiffany" }),
+    const response = await postPrewarm(stack.bridge.url, TEST_SECRET, callSid, {
+      callSid,
+      voiceId: "tiffany",
     });
     expect(response.status).toBe(202);
     const phone = await BridgePhone.connect({ baseUrl: stack.bridge.url, secret: TEST_SECRET, callSid });

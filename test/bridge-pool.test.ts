@@ -6,12 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPLY_TEXTS } from "../bridge/simulator/replies.ts";
-import {
-  BRIDGE_PROTOCOL_HEADER,
-  BRIDGE_PROTOCOL_VERSION,
-  bridgePrewarmPath,
-} from "../shared/bridge-protocol.ts";
-import { BridgePhone, bridgeToken, newCallSid } from "./bridge-phone.ts";
+import { BridgePhone, newCallSid } from "./bridge-phone.ts";
+import { postPrewarm } from "./bridge-requests.ts";
 import { type BridgeStack, startBridgeStack, TEST_SECRET } from "./bridge-stack.ts";
 
 const logs: Array<Record<string, unknown>> = [];
@@ -39,15 +35,7 @@ describe("warm pool", () => {
     const pool = stack.bridge.pool!;
     await until(() => pool.stats().ready === 1, "a ready pooled stream", 10_000);
     const callSid = newCallSid();
-    const hint = await fetch(`${stack.bridge.url}${bridgePrewarmPath(callSid)}`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${await bridgeToken(TEST_SECRET, callSid)}`,
-        [BRIDGE_PROTOCOL_HEADER]: String(BRIDGE_PROTOCOL_VERSION),
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({ callSid }),
-    });
+    const hint = await postPrewarm(stack.bridge.url, TEST_SECRET, callSid, { callSid });
     expect(hint.status).toBe(202);
     // The pre-warm needs the whole connection set-up (a second here); the media stream comes at once.
     const phone = await BridgePhone.connect({ baseUrl: stack.bridge.url, secret: TEST_SECRET, callSid });

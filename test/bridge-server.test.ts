@@ -3,7 +3,6 @@
  * upgrade (plain HTTP refusals with a JSON body), health, capacity, malformed frames answered with named
  * close codes, and two concurrent calls that do not affect each other.
  */
-import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPLY_TEXTS } from "../bridge/simulator/replies.ts";
 import {
@@ -16,6 +15,7 @@ import {
 } from "../shared/bridge-protocol.ts";
 import { signToken } from "../shared/signed-token.ts";
 import { BridgePhone, bridgeToken, newCallSid } from "./bridge-phone.ts";
+import { tryUpgrade } from "./bridge-requests.ts";
 import { type BridgeStack, startBridgeStack, TEST_SECRET } from "./bridge-stack.ts";
 import { loadAudioFixture } from "./fixtures/fixtures.ts";
 
@@ -24,41 +24,6 @@ beforeAll(async () => {
   stack = await startBridgeStack({ env: { MAX_CALLS: "2" } });
 });
 afterAll(async () => stack?.close());
-
-/** Attempts a WebSocket upgrade; resolves with the HTTP status (101 when accepted) and the body. */
-function tryUpgrade(
-  path: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
-  const url = new URL(path, stack.bridge.url);
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: url.hostname,
-      port: url.port,
-      path: url.pathname,
-      headers: {
-        connection: "Upgrade",
-        upgrade: "websocket",
-        "sec-websocket-version": "13",
-        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        ...headers,
-      },
-    });
-    req.on("upgrade", (_response, socket) => {
-      socket.destroy();
-      resolve({ status: 101, body: "" });
-    });
-    req.on("response", (response) => {
-      let body = "";
-      response.on("data", (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 async function headersFor(callSid: string, token?: string): Promise<Record<string, string>> {
   return {
@@ -124,11 +89,13 @@ describe("bridge server", () => {
       ["version 2", { ...(await headersFor(callSid)), [BRIDGE_PROTOCOL_HEADER]: "2" }, 426, "must be 1"],
     ];
     for (const [label, headers, status, reason] of cases) {
-      const answer = await tryUpgrade(path, headers);
+      const answer = await tryUpgrade(stack.bridge.url, path, headers);
       expect([label, answer.status]).toEqual([label, status]);
       expect(JSON.parse(answer.body).message).toContain(reason);
     }
-    expect((await tryUpgrade("/v1/calls/CAnope/media", await headersFor(callSid))).status).toBe(404);
+    expect(
+      (await tryUpgrade(stack.bridge.url, "/v1/calls/CAnope/media", await headersFor(callSid))).status,
+    ).toBe(404);
     expect(stack.bridge.server.stats().callsStarted).toBe(0);
   });
 
@@ -138,7 +105,9 @@ describe("bridge server", () => {
     alice.start();
     bob.start();
     const carol = newCallSid();
-    expect((await tryUpgrade(bridgeMediaPath(carol), await headersFor(carol))).status).toBe(503);
+    expect((await tryUpgrade(stack.bridge.url, bridgeMediaPath(carol), await headersFor(carol))).status).toBe(
+      503,
+    );
 
     await bob.waitFor(() => bob.controlsOf("turn").length === 1, 15_000, "bob's greeting");
     bob.sendRaw("this is not JSON");
