@@ -20,6 +20,13 @@ export interface Stall {
   gcMs: number;
 }
 
+/** What GET /metrics shows of the event loop (lateness figures null before the first check). */
+export interface EventLoopFigures {
+  lateMs: { checks: number; p50: number | null; p99: number | null; max: number | null };
+  stalls: { count: number; worstMs: number; thresholdMs: number };
+  gc: { count: number; totalMs: number; maxMs: number };
+}
+
 /** GC pauses kept for matching with stalls (a few seconds' worth). */
 const RECENT_GC_PAUSES = 64;
 
@@ -98,7 +105,17 @@ export class EventLoopWatch {
     this.#observer = null;
   }
 
-  snapshot(): Record<string, unknown> {
+  /** Starts the figures afresh (e.g. at the start of a measured window); the pauses kept for stalls stay. */
+  reset(): void {
+    this.#lateness.reset();
+    this.#gcCount = 0;
+    this.#gcTotalMs = 0;
+    this.#gcMaxMs = 0;
+    this.#stalls = 0;
+    this.#worstStallMs = 0;
+  }
+
+  snapshot(): EventLoopFigures {
     const ms = (us: number) => Math.round(us / 10) / 100;
     const checks = this.#lateness.count;
     return {

@@ -32,6 +32,8 @@ export interface RunningBridge {
   fastPaths: FastPaths;
   /** Model sessions across calls: rollovers, failures by code, recoveries (also in GET /metrics). */
   sessionStats: SessionStats;
+  /** How late the event loop runs, GC pauses, stalls (also in GET /metrics). */
+  eventLoop: EventLoopWatch;
   close(): Promise<void>;
   /**
    * Stops taking calls, lets those in progress finish for up to `timeoutMs` (default BRIDGE_DRAIN_MS),
@@ -106,6 +108,7 @@ export async function startBridge(
     metrics,
     fastPaths,
     sessionStats,
+    eventLoop,
     async close() {
       eventLoop.stop();
       await server.close();

@@ -4,7 +4,6 @@
  * notes when each signed audioInput frame is handed to the stream, and a probe for the bridge-side figures. Talks to the parent
  * over the IPC channel: "memory", "mark" (start of the measured window), "report", "stop".
  */
-import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { writeHeapSnapshot } from "node:v8";
 import type { CallProbe } from "../../bridge/call.ts";
 import { parseBridgeConfig } from "../../bridge/config.ts";
@@ -39,22 +38,11 @@ class Measurements {
     replyStartMs: [] as number[],
     lateTickMs: [] as number[],
   };
-  readonly loopDelay = monitorEventLoopDelay({ resolution: 5 });
-  readonly gcPauses: number[] = [];
   underruns = 0;
   callsEnded = 0;
 
-  constructor() {
-    this.loopDelay.enable();
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) this.gcPauses.push(entry.duration);
-    }).observe({ entryTypes: ["gc"] });
-  }
-
   reset(): void {
     for (const list of Object.values(this.samples)) list.length = 0;
-    this.loopDelay.reset();
-    this.gcPauses.length = 0;
   }
 
   probe(): CallProbe {
@@ -129,6 +117,7 @@ async function main(): Promise<void> {
     if (message.kind === "memory") process.send?.({ kind: "memory", memory: process.memoryUsage() });
     else if (message.kind === "mark") {
       m.reset();
+      bridge.eventLoop.reset();
       cpuStart = process.cpuUsage();
       wallStart = now();
       process.send?.({ kind: "marked" });
@@ -150,16 +139,7 @@ async function main(): Promise<void> {
         underruns: m.underruns,
         callsEnded: m.callsEnded,
         activeCalls: bridge.server.health().activeCalls,
-        loopDelayMs: {
-          p50: m.loopDelay.percentile(50) / 1e6,
-          p99: m.loopDelay.percentile(99) / 1e6,
-          max: m.loopDelay.max / 1e6,
-        },
-        gc: {
-          count: m.gcPauses.length,
-          totalMs: m.gcPauses.reduce((a, b) => a + b, 0),
-          maxMs: Math.max(0, ...m.gcPauses),
-        },
+        eventLoop: bridge.eventLoop.snapshot(),
       });
     } else if (message.kind === "stop") {
       void bridge.close().then(() => process.exit(0));
