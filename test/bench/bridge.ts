@@ -15,6 +15,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { parseArgs } from "node:util";
 import type { EventLoopFigures } from "../../bridge/event-loop-watch.ts";
+import { BRIDGE_NODE_FLAGS } from "../../bridge/node-flags.ts";
 import { startNovaSimulator } from "../../bridge/simulator/server.ts";
 import { Logger } from "../../shared/log.ts";
 import { BridgePhone } from "../bridge-phone.ts";
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
     execArgv: [
       "--expose-gc",
       // As the image runs it (bridge/Dockerfile); BENCH_NODE_FLAGS replaces these.
-      ...(process.env.BENCH_NODE_FLAGS ?? "--max-semi-space-size=16").split(" ").filter(Boolean),
+      ...(process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? BRIDGE_NODE_FLAGS),
       ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
     ],
   });

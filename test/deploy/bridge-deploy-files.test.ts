@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { CONFIG_VARIABLES, parseBridgeConfig } from "../../bridge/config.ts";
+import { BRIDGE_NODE_FLAGS } from "../../bridge/node-flags.ts";
 import { parseJsonText, validate } from "../../shared/schema.ts";
 import { readBuildStage, readRuntimeStage } from "./dockerfile.ts";
 import { containerEnvironment, readTaskDefinition } from "./task-definition.ts";
@@ -101,9 +102,14 @@ describe("the Dockerfile", () => {
     expect(text.match(/^FROM /gm)).toHaveLength(2);
     expect(runtime.user).not.toBeNull();
     expect(["root", "0"]).not.toContain(runtime.user);
-    expect(runtime.command).toEqual(["node", "--enable-source-maps", "--max-semi-space-size=16", "main.mjs"]);
+    expect(runtime.command).toEqual(["node", "--enable-source-maps", ...BRIDGE_NODE_FLAGS, "main.mjs"]);
     expect(runtime.healthcheck.command).toEqual(["node", "healthcheck.mjs"]);
     expect(runtime.env.NODE_ENV).toBe("production");
+  });
+
+  it("runs the bridge with the same Node options as npm run bridge", () => {
+    const scripts: Record<string, string> = JSON.parse(readFileSync(path("package.json"), "utf8")).scripts;
+    expect(scripts.bridge).toBe(`node ${BRIDGE_NODE_FLAGS.join(" ")} bridge/main.ts`);
   });
 
   it("builds with the same command as npm run build:bridge", () => {

@@ -10,6 +10,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BRIDGE_NODE_FLAGS } from "../../bridge/node-flags.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -341,7 +342,7 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     const bridgeUrls: string[] = [];
     const bridges = options.bridgePorts.map((port, index) => {
       const name = `bridge-${index + 1}`;
-      const child = launch(name, nodeBin, ["--max-semi-space-size=16", "bridge/main.ts"], {
+      const child = launch(name, nodeBin, [...BRIDGE_NODE_FLAGS, "bridge/main.ts"], {
         ...novaEnv,
         BRIDGE_HOST: "127.0.0.1",
         BRIDGE_PORT: String(port),
