@@ -195,6 +195,20 @@ describe("input event marshaller over HTTP/2", () => {
     expect(ours.replies).toEqual([REPLY_JSON]);
   });
 
+  it("writes chunk events of every length remainder, and non-ASCII JSON, as the SDK does", async () => {
+    const input: Input[] = [
+      ...Array.from({ length: 8 }, (_, length) => Uint8Array.from({ length }, (_, i) => 251 - i * 37)),
+      encoder.encode(JSON.stringify({ event: { textInput: { content: "Grüße — “ok” 👋" } } })),
+    ].map((bytes) => ({ chunk: { bytes } }));
+    const sdk = await sendThrough(recorder, "sdk", "sdk", input);
+    const ours = await sendThrough(recorder, "ours", "ours", input);
+    expect(ours.body.equals(sdk.body)).toBe(true);
+    const frames = new FrameSplitter().push(ours.body).map((frame) => unwrapInputFrame(frame));
+    expect(frames.slice(0, -1).map((frame) => Buffer.from(frame.eventBytes ?? []))).toEqual(
+      input.map((item) => Buffer.from(item.chunk?.bytes ?? [])),
+    );
+  });
+
   it("fails the call with model_input_stream when the input iterable throws", async () => {
     const failure = new Error("the caller's audio source broke");
     const client = createNovaClient({
@@ -270,10 +284,13 @@ describe("input event marshaller", () => {
   it("destroys the stream with the input's error, after the messages before it", async () => {
     const { sdk, ours } = marshallers();
     const failure = new Error("input broke");
-    const input = novaInput().slice(0, 4);
-    const serializer = (item: Input): Message => ({
+    // Not the chunk shape (which the fast path encodes itself): these go through the given serializer.
+    const input = novaInput()
+      .slice(0, 4)
+      .map((item) => ({ payload: item.chunk?.bytes ?? new Uint8Array(0) }));
+    const serializer = (item: { payload: Uint8Array }): Message => ({
       headers: { ":event-type": { type: "string", value: "chunk" } },
-      body: item.chunk?.bytes ?? new Uint8Array(0),
+      body: item.payload,
     });
     const expected = await drain(sdk.serialize(yieldAll(input, failure), serializer));
     const actual = await drain(ours.serialize(yieldAll(input, failure), serializer));

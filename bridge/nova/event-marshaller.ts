@@ -7,7 +7,11 @@
  * pulls the input iterator directly (the SDK stacks three async generators under `Readable.from`), and
  * string headers (all these events carry) written by hand into one Buffer; messages with other header
  * types or oversized headers go through the SDK's own codec, which also throws its own errors for them.
- * Output events are deserialized by the SDK's marshaller, unchanged.
+ * The input events this client sends (`{ chunk: { bytes } }`, the only member of the input union) skip the
+ * SDK's schema-driven JSON writer: their message is `{"bytes":"<base64>"}` with the three headers the SDK
+ * writes (tests compare the bytes with the SDK's for every length remainder); anything else goes through
+ * the SDK's serializer. A signer can wrap each message in its envelope as it leaves (`wrapWith`), which
+ * saves a Transform stream per event. Output events are deserialized by the SDK's marshaller, unchanged.
  */
 import { Readable } from "node:stream";
 import { crc32 } from "node:zlib";
@@ -34,6 +38,25 @@ const STRING_HEADER_TYPE = 7;
 /** The SDK's limits: longer names or values are its codec's to reject. */
 const MAX_HEADER_NAME_BYTES = 255;
 const MAX_HEADER_VALUE_BYTES = 32_767;
+
+/** The headers the SDK writes for a `chunk` input event, in its order, encoded once. */
+const CHUNK_HEADERS = encodeStringHeaders([
+  [":event-type", "chunk"],
+  [":message-type", "event"],
+  [":content-type", "application/json"],
+]);
+const CHUNK_BODY_START = Buffer.from('{"bytes":"');
+const CHUNK_BODY_END = Buffer.from('"}');
+
+/**
+ * What a signer puts around each encoded message as it leaves the stream. `ready` settles before the first
+ * message is wrapped (the signer resolves its credentials); a rejection or a throw from `wrap` destroys the
+ * stream with that error.
+ */
+export interface MessageEnvelope {
+  ready: Promise<void>;
+  wrap(message: Uint8Array): Uint8Array;
+}
 
 export function eventMarshallerProvider(): SerdeProvider {
   return (config: SerdeConfig) => new EventMarshaller(config);
@@ -62,11 +85,13 @@ class EventMarshaller implements Marshaller {
  * reads (high-water mark 1, as `Readable.from`). An error of the input or of the serializer destroys the
  * stream with that error; destroying the stream closes the input iterator as `Readable.from` does.
  */
-class EncodedEventStream<T> extends Readable {
+export class EncodedEventStream<T> extends Readable {
   readonly #input: AsyncIterator<T>;
   readonly #serializer: (event: T) => Message;
   readonly #codec: EventStreamCodec;
   #pulling = false;
+  #envelope: MessageEnvelope | undefined;
+  #envelopeReady = false;
   /** The input iterator has finished (done or thrown) or been closed: nothing left to close. */
   #inputSettled = false;
 
@@ -75,6 +100,14 @@ class EncodedEventStream<T> extends Readable {
     this.#input = input;
     this.#serializer = serializer;
     this.#codec = codec;
+  }
+
+  /** Wrap every message from now on (set before anything is read: the first message waits for `ready`). */
+  wrapWith(envelope: MessageEnvelope): void {
+    if (this.#envelope || this.readableDidRead) {
+      throw new AppError("model_input_stream", "the input event stream is already being read or wrapped");
+    }
+    this.#envelope = envelope;
   }
 
   override _read(): void {
@@ -94,13 +127,24 @@ class EncodedEventStream<T> extends Readable {
           throw error;
         }
         if (this.destroyed) return;
+        const envelope = this.#envelope;
+        if (envelope && !this.#envelopeReady) {
+          await envelope.ready;
+          this.#envelopeReady = true;
+          if (this.destroyed) return;
+        }
         if (next.done) {
           this.#inputSettled = true;
-          this.push(new Uint8Array(0));
+          const end = new Uint8Array(0);
+          this.push(envelope ? envelope.wrap(end) : end);
           this.push(null);
           return;
         }
-        if (!this.push(encodeMessage(this.#serializer(next.value), this.#codec))) break;
+        const value = next.value;
+        const message = isChunkEvent(value)
+          ? encodeChunkMessage(value.chunk.bytes)
+          : encodeMessage(this.#serializer(value), this.#codec);
+        if (!this.push(envelope ? envelope.wrap(message) : message)) break;
       }
       this.#pulling = false;
     } catch (error) {
@@ -133,6 +177,55 @@ async function closeIterator<T>(iterator: AsyncIterator<T>, error: Error | null)
     if (thrown.done) return;
   }
   await iterator.return?.();
+}
+
+/** An input event of the one shape this client sends: `{ chunk: { bytes } }` and nothing else. */
+function isChunkEvent(value: unknown): value is { chunk: { bytes: Uint8Array } } {
+  if (typeof value !== "object" || value === null || !("chunk" in value)) return false;
+  const chunk = value.chunk;
+  if (typeof chunk !== "object" || chunk === null || !("bytes" in chunk)) return false;
+  if (!(chunk.bytes instanceof Uint8Array)) return false;
+  return onlyOwnKey(value, "chunk") && onlyOwnKey(chunk, "bytes");
+}
+
+function onlyOwnKey(value: object, key: string): boolean {
+  let count = 0;
+  for (const name in value) {
+    if (name !== key || !Object.hasOwn(value, name)) return false;
+    count++;
+  }
+  return count === 1 && Object.getOwnPropertySymbols(value).length === 0;
+}
+
+/** The message the SDK's serializer and codec make of `{ chunk: { bytes } }`, written directly. */
+function encodeChunkMessage(bytes: Uint8Array): Buffer {
+  const base64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  const bodyBytes = CHUNK_BODY_START.length + base64.length + CHUNK_BODY_END.length;
+  const totalBytes = PRELUDE_BYTES + CHUNK_HEADERS.length + bodyBytes + CHECKSUM_BYTES;
+  const out = Buffer.allocUnsafe(totalBytes);
+  out.writeUInt32BE(totalBytes, 0);
+  out.writeUInt32BE(CHUNK_HEADERS.length, 4);
+  out.writeUInt32BE(crc32(out.subarray(0, 8)), 8);
+  let offset = PRELUDE_BYTES + CHUNK_HEADERS.copy(out, PRELUDE_BYTES);
+  offset += CHUNK_BODY_START.copy(out, offset);
+  offset += out.write(base64, offset, "latin1");
+  CHUNK_BODY_END.copy(out, offset);
+  out.writeUInt32BE(crc32(out.subarray(0, totalBytes - CHECKSUM_BYTES)), totalBytes - CHECKSUM_BYTES);
+  return out;
+}
+
+/** String headers in event-stream encoding: name length, name, type 7, value length, value. */
+function encodeStringHeaders(headers: readonly (readonly [string, string])[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const [name, value] of headers) {
+    const nameBytes = Buffer.from(name);
+    const valueBytes = Buffer.from(value);
+    const lengths = Buffer.alloc(3);
+    lengths[0] = STRING_HEADER_TYPE;
+    lengths.writeUInt16BE(valueBytes.length, 1);
+    parts.push(Buffer.from([nameBytes.length]), nameBytes, lengths, valueBytes);
+  }
+  return Buffer.concat(parts);
 }
 
 /** One event-stream message, byte for byte as the SDK's EventStreamCodec.encode writes it. */

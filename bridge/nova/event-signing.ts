@@ -12,13 +12,14 @@ import { pipeline, Readable, Transform, type TransformCallback } from "node:stre
 import { crc32 } from "node:zlib";
 import type { BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 import { AppError } from "../../shared/errors.ts";
+import { EncodedEventStream } from "./event-marshaller.ts";
 
 type PayloadHandlerProvider = NonNullable<BedrockRuntimeClientConfig["eventStreamPayloadHandlerProvider"]>;
 type PayloadHandler = ReturnType<PayloadHandlerProvider>;
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 
 export interface EventSigningOptions {
-  /** Called synchronously with each signed envelope right after it is pushed (for benchmarks). */
+  /** Called synchronously with each signed envelope as it is handed on to the HTTP/2 stream (for benchmarks). */
   onSigned?: (envelope: Uint8Array) => void;
 }
 
@@ -84,7 +85,7 @@ class EventSigningHandler implements PayloadHandler {
       ? config.credentials()
       : Promise.reject(new Error("no credentials provider in the client config"));
     credentials.catch(() => {}); // reported by the first event, which waits for the same promise
-    const signer = new SigningTransform(this, this.#options, {
+    const signer = new ChunkSigner(this, this.#options, {
       region,
       service,
       credentials,
@@ -92,22 +93,35 @@ class EventSigningHandler implements PayloadHandler {
         ? ""
         : (seed ?? (typeof querySignature === "string" ? querySignature : "")),
     });
-    request.body = signer;
     let settled = false;
-    const pipelineError = new Promise<never>((_resolve, reject) => {
-      pipeline(payload, signer, (error) => {
-        if (error && !settled) {
-          reject(
-            new AppError("model_input_stream", `input event stream: ${error.message}`, { cause: error }),
-          );
-        }
-      });
+    let failStream: (error: AppError) => void = () => {};
+    const streamError = new Promise<never>((_resolve, reject) => {
+      failStream = reject;
     });
+    const fail = (error: Error | null | undefined) => {
+      if (error && !settled) {
+        failStream(
+          new AppError("model_input_stream", `input event stream: ${error.message}`, { cause: error }),
+        );
+      }
+    };
+    let body: Readable;
+    if (payload instanceof EncodedEventStream) {
+      // Our marshaller's stream: each message is signed as it leaves, with no stream stage in between.
+      const ready = signer.ready();
+      ready.catch(() => {}); // the stream awaits it before its first message and fails with its error
+      payload.wrapWith({ ready, wrap: (message) => signer.sign(message) });
+      payload.once("error", fail);
+      body = payload;
+    } else {
+      body = pipeline(payload, new SigningTransform(signer), fail);
+    }
+    request.body = body;
     try {
-      return await Promise.race([next(args), pipelineError]);
+      return await Promise.race([next(args), streamError]);
     } catch (error) {
-      // The request failed: the input stream goes too (the pipeline closes the session's input iterator).
-      signer.destroy();
+      // The request failed: the input stream goes too (which closes the session's input iterator).
+      body.destroy();
       throw error;
     } finally {
       settled = true;
@@ -130,7 +144,11 @@ class EventSigningHandler implements PayloadHandler {
   }
 }
 
-class SigningTransform extends Transform {
+/**
+ * Signs one stream's messages in order, each chained to the signature before it. `ready()` resolves the
+ * credentials once; `sign()` then works synchronously.
+ */
+class ChunkSigner {
   readonly #handler: EventSigningHandler;
   readonly #onSigned: ((envelope: Uint8Array) => void) | undefined;
   readonly #scope: StreamScope;
@@ -143,45 +161,27 @@ class SigningTransform extends Transform {
   #stringToSignPrefix = "";
 
   constructor(handler: EventSigningHandler, options: EventSigningOptions, scope: StreamScope) {
-    super({ autoDestroy: true, readableObjectMode: true, writableObjectMode: true });
     this.#handler = handler;
     this.#onSigned = options.onSigned;
     this.#scope = scope;
     this.#priorSignature = scope.priorSignature;
   }
 
-  override _transform(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
+  get isReady(): boolean {
+    return this.#credentials !== undefined;
+  }
+
+  async ready(): Promise<void> {
+    if (this.#credentials) return;
+    const resolved = await this.#scope.credentials;
+    if (!isValid(resolved)) throw new Error("Resolved credential object is not valid");
+    this.#credentials = resolved;
+  }
+
+  /** The envelope of `body`: signed with the credentials `ready()` resolved. */
+  sign(body: Uint8Array): Buffer {
     const credentials = this.#credentials;
-    if (credentials) {
-      this.#signAndPush(credentials, chunk, callback);
-      return;
-    }
-    this.#scope.credentials.then((resolved) => {
-      if (!isValid(resolved)) {
-        callback(new Error("Resolved credential object is not valid"));
-        return;
-      }
-      this.#credentials = resolved;
-      this.#signAndPush(resolved, chunk, callback);
-    }, callback);
-  }
-
-  #signAndPush(credentials: Credentials, chunk: unknown, callback: TransformCallback): void {
-    if (!(chunk instanceof Uint8Array)) {
-      callback(new Error("the event stream payload yielded something other than bytes"));
-      return;
-    }
-    try {
-      const envelope = this.#sign(credentials, chunk);
-      this.push(envelope);
-      this.#onSigned?.(envelope);
-      callback();
-    } catch (error) {
-      callback(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-
-  #sign(credentials: Credentials, body: Uint8Array): Buffer {
+    if (!credentials) throw new AppError("model_input_stream", "signing before the credentials resolved");
     const nowMs = Math.trunc(Date.now() + this.#handler.systemClockOffsetMs);
     const epochSecond = Math.floor(nowMs / 1000);
     if (epochSecond !== this.#epochSecond) this.#newSecond(credentials, epochSecond);
@@ -201,6 +201,7 @@ class SigningTransform extends Transform {
     envelope.set(body, SIGNATURE_OFFSET + 32);
     envelope.writeUInt32BE(crc32(envelope.subarray(0, totalBytes - 4)), totalBytes - 4);
     this.#priorSignature = signature.toString("hex");
+    this.#onSigned?.(envelope);
     return envelope;
   }
 
@@ -217,6 +218,37 @@ class SigningTransform extends Transform {
     }
     this.#stringToSignPrefix = `AWS4-HMAC-SHA256-PAYLOAD\n${amzDate}\n${shortDate}/${region}/${service}/aws4_request\n`;
     this.#epochSecond = epochSecond;
+  }
+}
+
+/** The signer as a stream stage, for payloads that are not our marshaller's stream. */
+class SigningTransform extends Transform {
+  readonly #signer: ChunkSigner;
+
+  constructor(signer: ChunkSigner) {
+    super({ autoDestroy: true, readableObjectMode: true, writableObjectMode: true });
+    this.#signer = signer;
+  }
+
+  override _transform(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.#signer.isReady) {
+      this.#signAndPush(chunk, callback);
+      return;
+    }
+    this.#signer.ready().then(() => this.#signAndPush(chunk, callback), callback);
+  }
+
+  #signAndPush(chunk: unknown, callback: TransformCallback): void {
+    if (!(chunk instanceof Uint8Array)) {
+      callback(new Error("the event stream payload yielded something other than bytes"));
+      return;
+    }
+    try {
+      this.push(this.#signer.sign(chunk));
+      callback();
+    } catch (error) {
+      callback(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 }
 

@@ -13,24 +13,40 @@ import { Logger } from "../../shared/log.ts";
 
 const now = () => performance.timeOrigin + performance.now();
 
-/** Each signed frame carries `{"bytes":"<base64 of the event JSON>"}`; the event JSON starts like this. */
+/** Each signed frame carries `{"bytes":"<base64 of the event JSON>"}`; an audioInput's JSON starts like this. */
 const BYTES_FIELD = Buffer.from('{"bytes":"');
 const AUDIO_INPUT_START = '{"event":{"audioInput":{"promptName":"';
+/** Whole base64 groups (4 characters per 3 bytes) of the start and the 36-character prompt name. */
+const PREFIX_BYTES = Math.floor((AUDIO_INPUT_START.length + 36) / 3) * 3;
+const PREFIX_CHARS = (PREFIX_BYTES / 3) * 4;
 
-/** The prompt name of a signed audioInput frame, or null for any other event. */
-function audioInputPromptName(frame: Buffer): string | null {
-  const at = frame.indexOf(BYTES_FIELD);
-  if (at < 0) return null;
-  const start = at + BYTES_FIELD.length;
-  const head = Buffer.from(frame.toString("latin1", start, start + 120), "base64").toString("utf8");
-  if (!head.startsWith(AUDIO_INPUT_START)) return null;
-  return head.slice(AUDIO_INPUT_START.length, AUDIO_INPUT_START.length + 36);
+/**
+ * The base64 form of each session's audioInput start, so that a signed frame is matched to its session by
+ * comparing base64 text (no decoding per frame: this hook's CPU counts as the bridge's).
+ */
+class AudioInputMatcher {
+  readonly #sessionByPrefix = new Map<string, string>();
+
+  add(promptName: string): void {
+    const start = Buffer.from(AUDIO_INPUT_START + promptName);
+    if (start.length < PREFIX_BYTES) return;
+    this.#sessionByPrefix.set(start.subarray(0, PREFIX_BYTES).toString("base64"), promptName);
+  }
+
+  /** The prompt name of a signed audioInput frame of a known session, or null for any other frame. */
+  sessionOf(frame: Buffer): string | null {
+    const at = frame.indexOf(BYTES_FIELD);
+    if (at < 0) return null;
+    const start = at + BYTES_FIELD.length;
+    return this.#sessionByPrefix.get(frame.toString("latin1", start, start + PREFIX_CHARS)) ?? null;
+  }
 }
 
 /** Everything measured in this process. */
 class Measurements {
   /** Per session (prompt name): arrival times of caller frames queued as audioInput, oldest first. */
   readonly pendingUplink = new Map<string, number[]>();
+  readonly audioInputs = new AudioInputMatcher();
   readonly samples = {
     uplinkMs: [] as number[],
     uplinkQueueMs: [] as number[],
@@ -51,7 +67,10 @@ class Measurements {
         this.samples.uplinkQueueMs.push(queuedMs - receivedMs);
         const queue = this.pendingUplink.get(sessionKey);
         if (queue) queue.push(receivedMs);
-        else this.pendingUplink.set(sessionKey, [receivedMs]);
+        else {
+          this.pendingUplink.set(sessionKey, [receivedMs]);
+          this.audioInputs.add(sessionKey);
+        }
       },
       downlink: (receivedMs, queuedMs, firstFrameSentMs) => {
         this.samples.downlinkMs.push(queuedMs - receivedMs);
@@ -94,7 +113,7 @@ async function main(): Promise<void> {
   // is handed to the HTTP/2 stream. BENCH_EVENT_SIGNING=sdk encodes and signs input events with the SDK's
   // own marshaller and handler instead (a before/after comparison of CPU; the full uplink is then not timed).
   const onSigned = (envelope: Uint8Array) => {
-    const key = audioInputPromptName(Buffer.from(envelope.buffer, envelope.byteOffset, envelope.length));
+    const key = m.audioInputs.sessionOf(Buffer.from(envelope.buffer, envelope.byteOffset, envelope.length));
     if (key !== null) m.audioInputSent(key);
   };
   const client = createNovaClient({
