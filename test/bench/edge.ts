@@ -35,6 +35,7 @@ import { startFakeBridge } from "../edge/fake-bridge.ts";
 import { bundleEdge } from "../stack/edge-bundle.ts";
 import { type EdgeMiniflare, type EdgeRoute, startEdgeMiniflare } from "../stack/edge-miniflare.ts";
 import { freePort } from "../stack/local-stack.ts";
+import { WORKERD_V8_FLAGS_VARIABLE, workerdV8FlagsValue } from "../stack/workerd-v8-flags.ts";
 
 const SECRET = "bench-bridge-secret-0123456789abcdef-0001";
 const AUTH_TOKEN = "bench-twilio-auth-token-0001";
@@ -349,6 +350,8 @@ async function main(): Promise<void> {
   const warmup = Number(values.warmup);
   const route: EdgeRoute = values.via === "entry" ? "entry" : "direct";
 
+  // The local workerd's V8 flags, as the local stack sets them (test/stack/workerd-v8-flags.ts).
+  process.env[WORKERD_V8_FLAGS_VARIABLE] = workerdV8FlagsValue(process.env);
   const bridge = await startEchoBridge();
   const edge = await startEdge(bridge.url, route).catch((error: unknown) => {
     bridge.child.disconnect();

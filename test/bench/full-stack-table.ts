@@ -11,6 +11,8 @@ export interface RunSettings {
   calls: number;
   /** How the edge ran: straight in workerd, or behind `wrangler dev`'s proxy. */
   edgeRuntime: EdgeRuntime;
+  /** The local workerd's V8 flags (MINIFLARE_WORKERD_V8_FLAGS). */
+  workerdV8Flags: string;
   staggerMs: number;
   bargeInAfterHeardMs: number;
   simEnv: Record<string, string>;
@@ -79,7 +81,7 @@ export function formatRun({ settings, figures, resources, rows, callSeconds, pro
     `full stack: ${settings.calls} calls started over ${settings.staggerMs} ms; each: greeting, 3 caller turns, barge-in ${settings.bargeInAfterHeardMs} ms into the 2nd reply`,
   );
   lines.push(
-    `edge:      ${settings.edgeRuntime === "workerd" ? "workerd, the Worker's own socket (no dev proxy)" : "wrangler dev (its proxy workerd in front of the Worker's)"}`,
+    `edge:      ${settings.edgeRuntime === "workerd" ? "workerd, the Worker's own socket (no dev proxy)" : "wrangler dev (its proxy workerd in front of the Worker's)"}; workerd V8 flags: ${settings.workerdV8Flags.trim() || "V8's defaults"}`,
   );
   lines.push(`simulator: ${env(settings.simEnv)}`);
   lines.push(

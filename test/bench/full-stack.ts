@@ -33,6 +33,7 @@ import {
   type RunningStack,
   startLocalStack,
 } from "../stack/local-stack.ts";
+import { workerdV8FlagsValue } from "../stack/workerd-v8-flags.ts";
 import { type CallMeasure, type CallOutcome, measureCall } from "./call-measures.ts";
 import { BENCH_UTTERANCES, type BenchCallPlan, benchCallPlan, benchUtterance } from "./call-scripts.ts";
 import { computeFigures } from "./full-stack-figures.ts";
@@ -319,6 +320,7 @@ async function main(): Promise<void> {
     const settings: RunSettings = {
       calls: CALLS,
       edgeRuntime: EDGE_RUNTIME,
+      workerdV8Flags: workerdV8FlagsValue(process.env),
       staggerMs: STAGGER_MS,
       bargeInAfterHeardMs: BARGE_IN_AFTER_MS,
       simEnv: SIM_ENV,

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BRIDGE_NODE_FLAGS } from "../../bridge/node-flags.ts";
+import { WORKERD_V8_FLAGS_VARIABLE, workerdV8FlagsValue } from "./workerd-v8-flags.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -388,7 +389,12 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
       join(workDir, "state"),
       ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
     ];
-    const edgeEnv = { WRANGLER_SEND_METRICS: "false", XDG_CONFIG_HOME: join(workDir, "config"), CI: "true" };
+    const edgeEnv = {
+      WRANGLER_SEND_METRICS: "false",
+      XDG_CONFIG_HOME: join(workDir, "config"),
+      CI: "true",
+      [WORKERD_V8_FLAGS_VARIABLE]: workerdV8FlagsValue(process.env),
+    };
     const edge =
       (options.edgeRuntime ?? "wrangler-dev") === "workerd"
         ? launch(
