@@ -11,7 +11,7 @@
  * SDK's schema-driven JSON writer: their message is `{"bytes":"<base64>"}` with the three headers the SDK
  * writes (tests compare the bytes with the SDK's for every length remainder); anything else goes through
  * the SDK's serializer. A signer can wrap each message in its envelope as it leaves (`wrapWith`), which
- * saves a Transform stream per event. Output events are deserialized by the SDK's marshaller, unchanged.
+ * saves a Transform stream per event. Output events: see event-unmarshaller.ts.
  */
 import { Readable } from "node:stream";
 import { crc32 } from "node:zlib";
@@ -22,6 +22,7 @@ import {
   eventStreamSerdeProvider as sdkEventStreamSerdeProvider,
 } from "@smithy/core/event-streams";
 import { AppError } from "../../shared/errors.ts";
+import { deserializeEvents } from "./event-unmarshaller.ts";
 
 type SerdeProvider = NonNullable<BedrockRuntimeClientConfig["eventStreamSerdeProvider"]>;
 type Marshaller = ReturnType<SerdeProvider>;
@@ -75,8 +76,14 @@ class EventMarshaller implements Marshaller {
     return new EncodedEventStream(input[Symbol.asyncIterator](), serializer, this.#codec);
   }
 
-  deserialize<T>(body: unknown, deserializer: (input: Record<string, Message>) => Promise<T>) {
-    return this.#sdk.deserialize(body, deserializer);
+  deserialize<T>(
+    body: unknown,
+    deserializer: (input: Record<string, Message>) => Promise<T>,
+  ): AsyncIterable<T> {
+    if (!isAsyncIterable(body)) return this.#sdk.deserialize(body, deserializer);
+    return deserializeEvents(body, deserializer, (one, sdkDeserializer) =>
+      this.#sdk.deserialize(one, sdkDeserializer),
+    );
   }
 }
 
@@ -177,6 +184,10 @@ async function closeIterator<T>(iterator: AsyncIterator<T>, error: Error | null)
     if (thrown.done) return;
   }
   await iterator.return?.();
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
+  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
 /** An input event of the one shape this client sends: `{ chunk: { bytes } }` and nothing else. */

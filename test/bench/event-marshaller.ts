@@ -7,6 +7,10 @@
  * (bridge/nova/event-signing.ts), or no signer ("serialize only": a pass-through payload handler). The HTTP
  * handler consumes the body in this process (no network). Events are Nova Sonic audioInputs of 432 base64
  * characters. Prints µs per event (process CPU and wall, best round) and checks each group sent equal bytes.
+ *
+ * Then the other direction: the model's output events (audioOutput, 100 ms of 8 kHz audio each, as the
+ * simulator sends them) deserialized by the SDK's marshaller or ours (bridge/nova/event-unmarshaller.ts),
+ * from response body bytes in this process to the events the client yields; checks both yield equal events.
  */
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
@@ -18,6 +22,7 @@ import {
 } from "@aws-sdk/client-bedrock-runtime";
 import { eventMarshallerProvider } from "../../bridge/nova/event-marshaller.ts";
 import { eventSigningProvider } from "../../bridge/nova/event-signing.ts";
+import { encodeChunkFrame } from "../../bridge/simulator/event-stream.ts";
 import { audioInputEvent } from "../../shared/nova-events.ts";
 
 const { values } = parseArgs({
@@ -149,3 +154,75 @@ for (const group of ["serialize only", "serialize + sign"] as const) {
   }
 }
 for (const run of runs) run.client.destroy();
+
+// ---- output events ----------------------------------------------------------------------------------------
+
+/** A handler that ignores the request body and answers with `body` (event-stream bytes, 16 KB pieces). */
+function answeringHandler(body: Buffer) {
+  return {
+    metadata: { handlerProtocol: "h2" },
+    async handle() {
+      const pieces: Buffer[] = [];
+      for (let at = 0; at < body.length; at += 16_384) pieces.push(body.subarray(at, at + 16_384));
+      const headers = { "content-type": "application/vnd.amazon.eventstream" };
+      return { response: { statusCode: 200, headers, body: Readable.from(pieces) } };
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+    destroy() {},
+  };
+}
+
+const outputBody = Buffer.concat(
+  Array.from({ length: eventCount }, (_, index) =>
+    encodeChunkFrame(
+      JSON.stringify({
+        event: {
+          audioOutput: {
+            promptName: "prompt-1",
+            contentName: "audio-out-1",
+            content: Buffer.alloc(1600, index % 251).toString("base64"),
+          },
+        },
+      }),
+    ),
+  ),
+);
+
+async function receive(serde: "sdk" | "ours"): Promise<{ cpuUsPerEvent: number; bytes: number }> {
+  const client = new BedrockRuntimeClient({
+    region: "us-east-1",
+    credentials: { accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret" },
+    requestHandler: answeringHandler(outputBody),
+    eventStreamPayloadHandlerProvider: passThrough,
+    ...(serde === "ours" ? { eventStreamSerdeProvider: eventMarshallerProvider() } : {}),
+  });
+  const cpuBefore = process.cpuUsage();
+  const response = await client.send(
+    new InvokeModelWithBidirectionalStreamCommand({
+      modelId: "amazon.nova-2-sonic-v1:0",
+      body: yieldAll([]),
+    }),
+  );
+  let bytes = 0;
+  for await (const item of response.body ?? []) bytes += item.chunk?.bytes?.byteLength ?? 0;
+  const cpu = process.cpuUsage(cpuBefore);
+  client.destroy();
+  return { cpuUsPerEvent: (cpu.user + cpu.system) / eventCount, bytes };
+}
+
+const output = { sdk: { cpu: Infinity, bytes: 0 }, ours: { cpu: Infinity, bytes: 0 } };
+for (let round = 0; round <= roundCount; round++) {
+  for (const serde of ["sdk", "ours"] as const) {
+    const result = await receive(serde);
+    if (round > 0) output[serde].cpu = Math.min(output[serde].cpu, result.cpuUsPerEvent); // round 0: warm-up
+    output[serde].bytes = result.bytes;
+  }
+}
+if (output.sdk.bytes !== output.ours.bytes) throw new Error("the marshallers yielded different event bytes");
+console.log(
+  `${eventCount} audioOutput events (${outputBody.length / eventCount} bytes each on the wire), deserialize, best of ${roundCount} rounds`,
+);
+console.log(`  sdk marshaller               ${output.sdk.cpu.toFixed(2)} µs/event CPU`);
+console.log(`  our marshaller               ${output.ours.cpu.toFixed(2)} µs/event CPU`);
+console.log(`  ${(output.sdk.cpu / output.ours.cpu).toFixed(1)}x less CPU than sdk marshaller`);
