@@ -10,7 +10,8 @@
  *   downlink  model audio event received → converted to μ-law and queued for playback (the first frames
  *             of a reply leave at once: reply start = model audio received → first frame sent)
  *   pacing    how late the playback timer fired (jitter of the 20 ms release), and underruns
- *   CPU per active call (% of one core) and memory per call (RSS and JS heap+external growth / N)
+ *   CPU per active call (% of one core) and memory per call (RSS growth / N: the median of one reading a
+ *   second over the window, with the range and the end reading; JS heap+external growth / N at the end)
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -49,6 +50,8 @@ interface Report {
   wallMs: number;
   memory: NodeJS.MemoryUsage;
   memoryAfterGc: NodeJS.MemoryUsage | null;
+  /** The bridge's RSS once a second over the measured window, in bytes. */
+  rssSamples: number[];
   samples: Samples;
   underruns: number;
   callsEnded: number;
@@ -172,11 +175,13 @@ async function main(): Promise<void> {
       (report.cpuMicros / 1000 / report.wallMs) * 100
     ).toFixed(1)} %)`,
   );
+  const rss = [...report.rssSamples].sort((a, b) => a - b);
+  const rssMedian = percentile(rss, 50);
   console.log(
-    `memory per call: RSS ${perCall(report.memory.rss, baseline.rss)} MB, JS heap+external ${perCall(
+    `memory per call: RSS ${perCall(rssMedian, baseline.rss)} MB (the window's median; ${perCall(rss[0] ?? Number.NaN, baseline.rss)}-${perCall(rss.at(-1) ?? Number.NaN, baseline.rss)} MB over ${rss.length} readings, ${perCall(report.memory.rss, baseline.rss)} MB at the end), JS heap+external at the end ${perCall(
       report.memory.heapUsed + report.memory.external,
       baseline.heapUsed + baseline.external,
-    )} MB (bridge RSS ${mb(report.memory.rss)} MB with calls, ${mb(baseline.rss)} MB idle)`,
+    )} MB (bridge RSS ${mb(rssMedian)} MB with calls, ${mb(baseline.rss)} MB idle)`,
   );
   const live = report.memoryAfterGc;
   const liveIdle = ended.memoryAfterGc; // every call ended; what stays (caches, pools) is not per call
