@@ -61,6 +61,8 @@ class EventSigningHandler implements PayloadHandler {
   readonly #config: SigningConfig;
   readonly #options: EventSigningOptions;
   #cachedKey: { id: string; key: Buffer } | undefined;
+  #dateHashMs = Number.NaN;
+  #dateHash = "";
 
   constructor(config: SigningConfig, options: EventSigningOptions) {
     this.#config = config;
@@ -139,6 +141,18 @@ class EventSigningHandler implements PayloadHandler {
     return key;
   }
 
+  /**
+   * The hash of the `:date` header, which depends only on the time: streams signing in the same
+   * millisecond share it (the last one is kept).
+   */
+  dateHeaderHash(nowMs: number, headerBytes: Uint8Array): string {
+    if (nowMs !== this.#dateHashMs) {
+      this.#dateHash = hash("sha256", headerBytes, "hex");
+      this.#dateHashMs = nowMs;
+    }
+    return this.#dateHash;
+  }
+
   get systemClockOffsetMs(): number {
     return this.#config.systemClockOffset ?? 0;
   }
@@ -194,7 +208,7 @@ class ChunkSigner {
     offset = envelope.writeInt32BE(Math.floor(nowMs / TWO_POW_32), offset);
     offset = envelope.writeUInt32BE(nowMs >>> 0, offset);
     SIGNATURE_HEADER.copy(envelope, offset);
-    const dateHeaderHash = hash("sha256", envelope.subarray(PRELUDE_BYTES, offset), "hex");
+    const dateHeaderHash = this.#handler.dateHeaderHash(nowMs, envelope.subarray(PRELUDE_BYTES, offset));
     const stringToSign = `${this.#stringToSignPrefix}${this.#priorSignature}\n${dateHeaderHash}\n${hash("sha256", body, "hex")}`;
     const signature = createHmac("sha256", this.#key).update(stringToSign).digest();
     signature.copy(envelope, SIGNATURE_OFFSET);

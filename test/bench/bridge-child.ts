@@ -26,6 +26,7 @@ const PREFIX_CHARS = (PREFIX_BYTES / 3) * 4;
  */
 class AudioInputMatcher {
   readonly #sessionByPrefix = new Map<string, string>();
+  #lastFieldAt = 0;
 
   add(promptName: string): void {
     const start = Buffer.from(AUDIO_INPUT_START + promptName);
@@ -35,8 +36,13 @@ class AudioInputMatcher {
 
   /** The prompt name of a signed audioInput frame of a known session, or null for any other frame. */
   sessionOf(frame: Buffer): string | null {
-    const at = frame.indexOf(BYTES_FIELD);
-    if (at < 0) return null;
+    // Chunk events put the field at the same offset: look there first, search only on a miss.
+    let at = this.#lastFieldAt;
+    if (frame.compare(BYTES_FIELD, 0, BYTES_FIELD.length, at, at + BYTES_FIELD.length) !== 0) {
+      at = frame.indexOf(BYTES_FIELD);
+      if (at < 0) return null;
+      this.#lastFieldAt = at;
+    }
     const start = at + BYTES_FIELD.length;
     return this.#sessionByPrefix.get(frame.toString("latin1", start, start + PREFIX_CHARS)) ?? null;
   }
