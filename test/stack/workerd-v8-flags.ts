@@ -1,7 +1,7 @@
 /**
  * V8 flags for the local workerd that runs the edge (the local stack, its benchmarks), passed the way
  * Miniflare takes them: the MINIFLARE_WORKERD_V8_FLAGS variable, space-separated. A value already set in the
- * environment wins (set it to a single space for V8's defaults).
+ * environment wins (set but empty: V8's defaults).
  *
  * Why: locally one workerd thread runs every call's Durable Object in one isolate. Each WebSocket message
  * leaves an event object that only a full (mark-compact) collection frees, and with V8's defaults that
