@@ -22,6 +22,13 @@ import {
   eventStreamSerdeProvider as sdkEventStreamSerdeProvider,
 } from "@smithy/core/event-streams";
 import { AppError } from "../../shared/errors.ts";
+import {
+  CHECKSUM_BYTES,
+  CHUNK_BODY_END,
+  CHUNK_BODY_START,
+  PRELUDE_BYTES,
+  writeStringHeader,
+} from "./event-stream-format.ts";
 import { deserializeEvents } from "./event-unmarshaller.ts";
 
 type SerdeProvider = NonNullable<BedrockRuntimeClientConfig["eventStreamSerdeProvider"]>;
@@ -33,9 +40,6 @@ interface SerdeConfig {
   utf8Decoder: (text: string) => Uint8Array;
 }
 
-const PRELUDE_BYTES = 12;
-const CHECKSUM_BYTES = 4;
-const STRING_HEADER_TYPE = 7;
 /** The SDK's limits: longer names or values are its codec's to reject. */
 const MAX_HEADER_NAME_BYTES = 255;
 const MAX_HEADER_VALUE_BYTES = 32_767;
@@ -46,8 +50,6 @@ const CHUNK_HEADERS = encodeStringHeaders([
   [":message-type", "event"],
   [":content-type", "application/json"],
 ]);
-const CHUNK_BODY_START = Buffer.from('{"bytes":"');
-const CHUNK_BODY_END = Buffer.from('"}');
 
 /**
  * What a signer puts around each encoded message as it leaves the stream. `ready` settles before the first
@@ -225,18 +227,14 @@ function encodeChunkMessage(bytes: Uint8Array): Buffer {
   return out;
 }
 
-/** String headers in event-stream encoding: name length, name, type 7, value length, value. */
+/** String headers in event-stream encoding, one after the other. */
 function encodeStringHeaders(headers: readonly (readonly [string, string])[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const [name, value] of headers) {
-    const nameBytes = Buffer.from(name);
-    const valueBytes = Buffer.from(value);
-    const lengths = Buffer.alloc(3);
-    lengths[0] = STRING_HEADER_TYPE;
-    lengths.writeUInt16BE(valueBytes.length, 1);
-    parts.push(Buffer.from([nameBytes.length]), nameBytes, lengths, valueBytes);
-  }
-  return Buffer.concat(parts);
+  let bytes = 0;
+  for (const [name, value] of headers) bytes += 1 + Buffer.byteLength(name) + 3 + Buffer.byteLength(value);
+  const out = Buffer.alloc(bytes);
+  let offset = 0;
+  for (const [name, value] of headers) offset = writeStringHeader(out, offset, name, value);
+  return out;
 }
 
 /** One event-stream message, byte for byte as the SDK's EventStreamCodec.encode writes it. */
@@ -265,13 +263,7 @@ export function encodeMessage(message: Message, codec: EventStreamCodec): Uint8A
     if (!Object.hasOwn(headers, name)) continue;
     const value = headers[name]?.value;
     if (typeof value !== "string") continue; // every header is a string here (checked above)
-    const nameBytes = out.write(name, offset + 1);
-    out[offset] = nameBytes;
-    offset += 1 + nameBytes;
-    out[offset] = STRING_HEADER_TYPE;
-    const valueBytes = out.write(value, offset + 3);
-    out.writeUInt16BE(valueBytes, offset + 1);
-    offset += 3 + valueBytes;
+    offset = writeStringHeader(out, offset, name, value);
   }
   out.set(body, offset);
   out.writeUInt32BE(crc32(out.subarray(0, totalBytes - CHECKSUM_BYTES)), totalBytes - CHECKSUM_BYTES);

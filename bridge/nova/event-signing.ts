@@ -13,6 +13,7 @@ import { crc32 } from "node:zlib";
 import type { BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 import { AppError } from "../../shared/errors.ts";
 import { EncodedEventStream } from "./event-marshaller.ts";
+import { CHECKSUM_BYTES, PRELUDE_BYTES } from "./event-stream-format.ts";
 
 type PayloadHandlerProvider = NonNullable<BedrockRuntimeClientConfig["eventStreamPayloadHandlerProvider"]>;
 type PayloadHandler = ReturnType<PayloadHandlerProvider>;
@@ -45,11 +46,10 @@ interface StreamScope {
 
 const DATE_HEADER = Buffer.from([5, ...Buffer.from(":date"), 8]);
 const SIGNATURE_HEADER = Buffer.from([16, ...Buffer.from(":chunk-signature"), 6, 0, 32]);
-const PRELUDE_BYTES = 12;
 const DATE_HEADER_BYTES = DATE_HEADER.length + 8;
 const SIGNATURE_OFFSET = PRELUDE_BYTES + DATE_HEADER_BYTES + SIGNATURE_HEADER.length;
 const HEADERS_BYTES = DATE_HEADER_BYTES + SIGNATURE_HEADER.length + 32;
-const ENVELOPE_OVERHEAD_BYTES = PRELUDE_BYTES + HEADERS_BYTES + 4;
+const ENVELOPE_OVERHEAD_BYTES = PRELUDE_BYTES + HEADERS_BYTES + CHECKSUM_BYTES;
 const TWO_POW_32 = 2 ** 32;
 const SIGNATURE_IN_AUTHORIZATION = /Signature=([\w]+)$/;
 
@@ -213,7 +213,10 @@ class ChunkSigner {
     const signature = createHmac("sha256", this.#key).update(stringToSign).digest();
     signature.copy(envelope, SIGNATURE_OFFSET);
     envelope.set(body, SIGNATURE_OFFSET + 32);
-    envelope.writeUInt32BE(crc32(envelope.subarray(0, totalBytes - 4)), totalBytes - 4);
+    envelope.writeUInt32BE(
+      crc32(envelope.subarray(0, totalBytes - CHECKSUM_BYTES)),
+      totalBytes - CHECKSUM_BYTES,
+    );
     this.#priorSignature = signature.toString("hex");
     this.#onSigned?.(envelope);
     return envelope;

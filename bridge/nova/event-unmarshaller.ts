@@ -10,6 +10,13 @@
  */
 import { crc32 } from "node:zlib";
 import type { Message } from "@smithy/core/event-streams";
+import {
+  CHECKSUM_BYTES,
+  CHUNK_BODY_END,
+  CHUNK_BODY_START,
+  PRELUDE_BYTES,
+  STRING_HEADER_TYPE,
+} from "./event-stream-format.ts";
 
 /** The SDK's marshaller's deserialize(), to which every message not on the fast path goes. */
 export type SdkDeserialize = <T>(
@@ -17,11 +24,6 @@ export type SdkDeserialize = <T>(
   deserializer: (input: Record<string, Message>) => Promise<T>,
 ) => AsyncIterable<T>;
 
-const PRELUDE_BYTES = 12;
-const CHECKSUM_BYTES = 4;
-const STRING_HEADER_TYPE = 7;
-const BODY_START = Buffer.from('{"bytes":"');
-const BODY_END = Buffer.from('"}');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -139,11 +141,11 @@ function isChunkEvent(message: Buffer, start: number, end: number): boolean {
  * base64 (length a multiple of 4, its alphabet, at most two `=` at the end); null otherwise.
  */
 function base64Payload(message: Buffer, start: number, end: number): Uint8Array | null {
-  const textStart = start + BODY_START.length;
-  const textEnd = end - BODY_END.length;
+  const textStart = start + CHUNK_BODY_START.length;
+  const textEnd = end - CHUNK_BODY_END.length;
   if (textEnd < textStart) return null;
-  if (message.compare(BODY_START, 0, BODY_START.length, start, textStart) !== 0) return null;
-  if (message.compare(BODY_END, 0, BODY_END.length, textEnd, end) !== 0) return null;
+  if (message.compare(CHUNK_BODY_START, 0, CHUNK_BODY_START.length, start, textStart) !== 0) return null;
+  if (message.compare(CHUNK_BODY_END, 0, CHUNK_BODY_END.length, textEnd, end) !== 0) return null;
   const textBytes = textEnd - textStart;
   if (textBytes % 4 !== 0) return null;
   const text = message.subarray(textStart, textEnd);
