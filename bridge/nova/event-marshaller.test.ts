@@ -4,8 +4,6 @@
  * and the clock frozen, must carry the same bytes. Direct serialize() calls cover every header type, the
  * SDK's errors, backpressure and input errors.
  */
-import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
 import { Readable, Writable } from "node:stream";
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import {
@@ -31,6 +29,7 @@ import {
 import { encodeChunkFrame, FrameSplitter, unwrapInputFrame } from "../simulator/event-stream.ts";
 import { createNovaClient } from "./client.ts";
 import { eventMarshallerProvider } from "./event-marshaller.ts";
+import { startH2cServer } from "./h2c-server-harness.ts";
 
 type Input = InvokeModelWithBidirectionalStreamInput;
 type Marshaller = BedrockRuntimeClient["config"]["eventStreamMarshaller"];
@@ -69,8 +68,7 @@ async function* yieldAll<T>(items: readonly T[], failure?: Error): AsyncGenerato
 /** An h2c server that records each request body and replies with one chunk event once the body ends. */
 async function startRecorder(options: { readBodies: boolean }) {
   const bodies: Promise<Buffer>[] = [];
-  const server = http2.createServer();
-  server.on("stream", (stream) => {
+  const server = await startH2cServer((stream) => {
     if (!options.readBodies) return; // never read: the client's flow-control window fills up
     const chunks: Buffer[] = [];
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -84,13 +82,7 @@ async function startRecorder(options: { readBodies: boolean }) {
       }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    bodies,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { ...server, bodies };
 }
 
 type Recorder = Awaited<ReturnType<typeof startRecorder>>;

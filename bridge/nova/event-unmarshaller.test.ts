@@ -4,8 +4,6 @@
  * events it yields and the error it ends with must be the same. Direct deserialize() calls cut the same
  * bytes at every boundary.
  */
-import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { InvokeModelWithBidirectionalStreamCommand } from "@aws-sdk/client-bedrock-runtime";
 import { EventStreamCodec, type Message, type MessageHeaders } from "@smithy/core/event-streams";
@@ -13,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeChunkFrame, encodeExceptionFrame } from "../simulator/event-stream.ts";
 import { createNovaClient } from "./client.ts";
 import { eventMarshallerProvider } from "./event-marshaller.ts";
+import { startH2cServer } from "./h2c-server-harness.ts";
 
 const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "unmarshaller-test-secret" };
 const codec = new EventStreamCodec(
@@ -96,8 +95,7 @@ function corrupt(bytes: Uint8Array, at: number): Uint8Array {
 /** An h2c server that answers every request with the next queued response, written piece by piece. */
 async function startResponder() {
   const queue: Uint8Array[][] = [];
-  const server = http2.createServer();
-  server.on("stream", (stream) => {
+  const server = await startH2cServer((stream) => {
     stream.on("data", () => {});
     const pieces = queue.shift() ?? [];
     stream.respond({ ":status": 200, "content-type": "application/vnd.amazon.eventstream" });
@@ -109,13 +107,7 @@ async function startResponder() {
       stream.end();
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    queue,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { ...server, queue };
 }
 
 type Responder = Awaited<ReturnType<typeof startResponder>>;
