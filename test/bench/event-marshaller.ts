@@ -55,8 +55,11 @@ const SETUPS: Setup[] = [
 /** Hands the request body on unsigned. */
 const passThrough: PayloadHandlerProvider = () => ({ handle: (next, args) => next(args) });
 
-/** An HTTP handler that reads the whole request body in-process, then answers with an empty event stream. */
-function consumingHandler(sink: { bytes: number }) {
+/**
+ * An HTTP handler in this process: reads the whole request body (its size goes to `sink`), then answers with
+ * `answer`, event-stream bytes in 16 KB pieces (empty by default).
+ */
+function inProcessHandler(sink: { bytes: number }, answer: Buffer = Buffer.alloc(0)) {
   return {
     metadata: { handlerProtocol: "h2" },
     async handle(request: { body?: unknown }) {
@@ -64,8 +67,10 @@ function consumingHandler(sink: { bytes: number }) {
       if (!(request.body instanceof Readable)) throw new Error("the request body is not a Readable");
       for await (const chunk of request.body) bytes += (chunk as Uint8Array).byteLength;
       sink.bytes = bytes;
+      const pieces: Buffer[] = [];
+      for (let at = 0; at < answer.length; at += 16_384) pieces.push(answer.subarray(at, at + 16_384));
       const headers = { "content-type": "application/vnd.amazon.eventstream" };
-      return { response: { statusCode: 200, headers, body: Readable.from([]) } };
+      return { response: { statusCode: 200, headers, body: Readable.from(pieces) } };
     },
     updateHttpClientConfig() {},
     httpHandlerConfigs: () => ({}),
@@ -79,7 +84,7 @@ function clientFor(setup: Setup, sink: { bytes: number }): BedrockRuntimeClient 
   return new BedrockRuntimeClient({
     region: "us-east-1",
     credentials: { accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret" },
-    requestHandler: consumingHandler(sink),
+    requestHandler: inProcessHandler(sink),
     ...(setup.serde === "ours" ? { eventStreamSerdeProvider: eventMarshallerProvider() } : {}),
     ...(signing ? { eventStreamPayloadHandlerProvider: signing } : {}),
   });
@@ -157,22 +162,6 @@ for (const run of runs) run.client.destroy();
 
 // ---- output events ----------------------------------------------------------------------------------------
 
-/** A handler that ignores the request body and answers with `body` (event-stream bytes, 16 KB pieces). */
-function answeringHandler(body: Buffer) {
-  return {
-    metadata: { handlerProtocol: "h2" },
-    async handle() {
-      const pieces: Buffer[] = [];
-      for (let at = 0; at < body.length; at += 16_384) pieces.push(body.subarray(at, at + 16_384));
-      const headers = { "content-type": "application/vnd.amazon.eventstream" };
-      return { response: { statusCode: 200, headers, body: Readable.from(pieces) } };
-    },
-    updateHttpClientConfig() {},
-    httpHandlerConfigs: () => ({}),
-    destroy() {},
-  };
-}
-
 const outputBody = Buffer.concat(
   Array.from({ length: eventCount }, (_, index) =>
     encodeChunkFrame(
@@ -193,7 +182,7 @@ async function receive(serde: "sdk" | "ours"): Promise<{ cpuUsPerEvent: number; 
   const client = new BedrockRuntimeClient({
     region: "us-east-1",
     credentials: { accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret" },
-    requestHandler: answeringHandler(outputBody),
+    requestHandler: inProcessHandler({ bytes: 0 }, outputBody),
     eventStreamPayloadHandlerProvider: passThrough,
     ...(serde === "ours" ? { eventStreamSerdeProvider: eventMarshallerProvider() } : {}),
   });
