@@ -248,7 +248,8 @@ function pipeLines(name: string, child: ChildProcess, onOutput: (name: string, l
  * call's Durable Object on one thread, so a commit that waits for a disk can hold up every call's media;
  * on Cloudflare each object's storage is its own and never stalls the others. (One 100-call run on each
  * looked like a cure, p99 system-added 35-48 ms on disk against 19 ms in memory; later runs in memory
- * gave 36-43 ms too, so the measured gain is unproven.)
+ * gave 36-43 ms too, so the measured gain is unproven: that tail was workerd's garbage collector, see
+ * workerd-v8-flags.ts.)
  */
 function scratchRoot(): string {
   try {
