@@ -67,17 +67,14 @@ class PendingBytes {
     if (this.#byteCount < 4) return null;
     const head = this.#head(4);
     const totalBytes = head.readUInt32BE(0);
-    // A length too short for the prelude: the SDK's codec rejects that message (its error, its text).
+    // A length under 4 cannot hold even itself: cut 4 bytes, which the SDK's marshaller then rejects (its
+    // error, its text), as it rejects any other message too short for a prelude.
     const messageBytes = Math.max(totalBytes, 4);
     if (this.#byteCount < messageBytes) return null;
-    const whole = this.#head(messageBytes);
-    const message = whole.subarray(0, messageBytes);
-    const first = this.#chunks[0];
-    if (first && first.length > messageBytes) {
-      this.#chunks[0] = first.subarray(messageBytes);
-    } else {
-      this.#chunks.shift();
-    }
+    const first = this.#head(messageBytes);
+    const message = first.subarray(0, messageBytes);
+    if (first.length > messageBytes) this.#chunks[0] = first.subarray(messageBytes);
+    else this.#chunks.shift();
     this.#byteCount -= messageBytes;
     return message;
   }
