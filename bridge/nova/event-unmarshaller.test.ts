@@ -77,6 +77,7 @@ const UNUSUAL: Record<string, () => Uint8Array[]> = {
   "a corrupt body": () => [corrupt(usual(2), 40)],
   "a truncated message": () => [usual(0), usual(1).slice(0, 30)],
   "a length too short for a prelude": () => [Uint8Array.from([0, 0, 0, 8, 0, 0, 0, 0])],
+  "a length under 4": () => [Uint8Array.from([0, 0, 0, 2, 0, 0, 0, 0])],
 };
 
 function usual(index: number): Uint8Array {
